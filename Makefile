@@ -1,0 +1,46 @@
+# One task runner for people and CI. Needs only Python 3.11+ and make.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+DIR ?= .
+
+.PHONY: help venv run demo test lint format bench clean
+
+help:
+	@echo "make run DIR=path   create the environment and run one mirror pass in DIR"
+	@echo "make demo           create the environment and build the offline demo mirror"
+	@echo "make test           create the environment and run the test suite"
+	@echo "make lint           ruff check and format check"
+	@echo "make bench          run the benchmarks (needs node/npm and ../shared)"
+
+$(BIN)/newsmirror: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $@
+
+venv: $(BIN)/newsmirror
+
+run: venv
+	$(BIN)/newsmirror -C $(DIR) run
+
+demo: venv
+	rm -rf demo-mirror
+	$(BIN)/newsmirror demo demo-mirror
+
+test: venv
+	$(BIN)/python -m pytest
+
+lint: venv
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+format: venv
+	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench
+
+bench: venv
+	$(BIN)/python bench/bench_core.py
+
+clean:
+	rm -rf $(VENV) demo-mirror .pytest_cache .ruff_cache

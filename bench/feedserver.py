@@ -1,0 +1,132 @@
+"""A loopback HTTP server for benchmark feeds, able to honour conditional requests or not.
+
+Every file of a directory tree is read into memory once and served with
+`Content-Type: application/rss+xml`, `Content-Length`, `ETag` and `Last-Modified`.
+With `conditional = False` the validators are still sent but `If-None-Match` and
+`If-Modified-Since` are ignored, so every request costs a full download (as for the baseline,
+which never sends them). The listen backlog is 1024: the stock `http.server` backlog of 5 makes
+200 simultaneous connections fail.
+
+usage: python bench/feedserver.py DIR [--port N] [--no-conditional]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import email.utils
+import hashlib
+import threading
+from collections import Counter
+from email.utils import parsedate_to_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+MTIME = 1625525942
+LAST_MODIFIED = email.utils.formatdate(MTIME, usegmt=True)
+
+
+class FeedServer(ThreadingHTTPServer):
+    request_queue_size = 1024
+    daemon_threads = True
+
+    def __init__(self, root: Path, port: int = 0, conditional: bool = True) -> None:
+        self.files = {
+            "/" + p.relative_to(root).as_posix(): p.read_bytes()
+            for p in sorted(root.rglob("*"))
+            if p.is_file()
+        }
+        self.etags = {k: f'"{hashlib.sha1(v).hexdigest()[:16]}"' for k, v in self.files.items()}
+        self.conditional = conditional
+        self.stats: Counter[str] = Counter()
+        self.lock = threading.Lock()
+        super().__init__(("127.0.0.1", port), FeedHandler)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+    def count(self, key: str, n: int = 1) -> None:
+        with self.lock:
+            self.stats[key] += n
+
+    def take_stats(self) -> dict[str, int]:
+        """The counters since the last call (requests, 200, 304, 404, bytes)."""
+        with self.lock:
+            stats, self.stats = dict(self.stats), Counter()
+        return stats
+
+    def start(self) -> threading.Thread:
+        thread = threading.Thread(target=self.serve_forever, name="feedserver", daemon=True)
+        thread.start()
+        return thread
+
+
+class FeedHandler(BaseHTTPRequestHandler):
+    server: FeedServer
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:
+        self.reply(with_body=True)
+
+    def do_HEAD(self) -> None:
+        self.reply(with_body=False)
+
+    def reply(self, with_body: bool) -> None:
+        path = self.path.split("?", 1)[0]
+        body = self.server.files.get(path)
+        self.server.count("requests")
+        if body is None:
+            self.server.count("404")
+            self.send_error(404)
+            return
+        etag = self.server.etags[path]
+        if self.server.conditional and self.not_modified(etag):
+            self.server.count("304")
+            self.send_response(304)
+            self.send_validators(etag)
+            self.end_headers()
+            return
+        self.server.count("200")
+        self.send_response(200)
+        self.send_header("Content-Type", "application/rss+xml; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_validators(etag)
+        self.end_headers()
+        if with_body:
+            self.wfile.write(body)
+            self.server.count("bytes", len(body))
+
+    def not_modified(self, etag: str) -> bool:
+        if_none_match = self.headers.get("If-None-Match")
+        if if_none_match is not None:
+            tags = [t.strip().removeprefix("W/") for t in if_none_match.split(",")]
+            return etag in tags or "*" in tags
+        since = self.headers.get("If-Modified-Since")
+        try:
+            return since is not None and parsedate_to_datetime(since).timestamp() >= MTIME
+        except (TypeError, ValueError):
+            return False
+
+    def send_validators(self, etag: str) -> None:
+        self.send_header("ETag", etag)
+        self.send_header("Last-Modified", LAST_MODIFIED)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("dir", type=Path)
+    ap.add_argument("--port", type=int, default=8000)
+    ap.add_argument("--no-conditional", action="store_true", help="never answer 304")
+    a = ap.parse_args()
+    server = FeedServer(a.dir, a.port, conditional=not a.no_conditional)
+    print(f"serving {len(server.files)} files at {server.base_url}/", flush=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,3 @@
+from newsmirror.cli import main
+
+raise SystemExit(main())

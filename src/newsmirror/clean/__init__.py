@@ -1,0 +1,1 @@
+"""Normalising what feeds give us into what the archive format holds."""

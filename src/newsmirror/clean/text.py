@@ -1,0 +1,91 @@
+"""Text rules of the archive format: JavaScript-style trimming and the one-line body."""
+
+from __future__ import annotations
+
+import re
+
+# JavaScript's \s, which the old system trimmed with; str.strip() differs (see format.md).
+JS_WHITESPACE = (
+    "\t\n\v\f\r \u00a0\u1680"
+    "\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+    "\u2028\u2029\u202f\u205f\u3000\ufeff"
+)
+
+# Scripts written without spaces between words: joining their lines with nothing is harmless.
+_UNSPACED_RANGES = (
+    (0x0E00, 0x0EFF),  # Thai, Lao
+    (0x1000, 0x109F),  # Myanmar
+    (0x1780, 0x17FF),  # Khmer
+    (0x2E80, 0x2FDF),  # CJK radicals
+    (0x3000, 0x303F),  # CJK symbols and punctuation
+    (0x3040, 0x31FF),  # kana, bopomofo, kanbun
+    (0x3200, 0x4DBF),  # enclosed CJK, compatibility, extension A
+    (0x4E00, 0x9FFF),  # CJK unified ideographs
+    (0xF900, 0xFAFF),  # CJK compatibility ideographs
+    (0xFE30, 0xFE4F),  # CJK compatibility forms
+    (0xFF00, 0xFFEF),  # full-width forms
+    (0x20000, 0x3FFFF),  # CJK extensions B and later
+)
+
+_PRE_BLOCK = re.compile(r"(<pre\b[^>]*>)(.*?)(</pre\s*>)", re.IGNORECASE | re.DOTALL)
+_LINE_BREAKS_IN_TITLE = re.compile(f"[{re.escape(JS_WHITESPACE)}\u0085\u001c-\u001f]+")
+_CONTROL = re.compile("[\u0000-\u0008\u000e-\u001b\u007f]")
+
+
+def js_trim(text: str) -> str:
+    return text.strip(JS_WHITESPACE)
+
+
+def is_unspaced(char: str) -> bool:
+    code = ord(char)
+    return any(low <= code <= high for low, high in _UNSPACED_RANGES)
+
+
+def _joiner(left: str, right: str) -> str:
+    """What goes between two trimmed, non-empty lines of a body."""
+    left_tag, right_tag = left[-1] == ">", right[0] == "<"
+    if left_tag and right_tag:
+        return ""
+    if (not left_tag and is_unspaced(left[-1])) or (not right_tag and is_unspaced(right[0])):
+        return ""
+    return " "
+
+
+def _protect_pre(content: str) -> str:
+    """Keep line breaks of <pre> blocks as character references, so the body stays one line."""
+    return _PRE_BLOCK.sub(
+        lambda m: m.group(1) + m.group(2).replace("\n", "&#10;") + m.group(3), content
+    )
+
+
+def one_line_body(content: str) -> str:
+    """The old system's body rule (split on \\n, trim, join), minus its word-gluing.
+
+    Lines join with nothing between CJK text and at tag boundaries, as before; two pieces of
+    spaced-script text (Latin, Cyrillic, Korean...) join with one space, so words stay apart.
+    """
+    if "\n" not in content:
+        return js_trim(content)
+    if "<pre" in content or "<PRE" in content:
+        content = _protect_pre(content)
+    out: list[str] = []
+    for piece in content.split("\n"):
+        piece = piece.strip(JS_WHITESPACE)
+        if not piece:
+            continue
+        if out:
+            out.append(_joiner(out[-1], piece))
+        out.append(piece)
+    return "".join(out)
+
+
+def clean_title(title: str) -> str:
+    """A title that cannot break the `[title](url)` line: one line, brackets escaped."""
+    title = _CONTROL.sub("", title)
+    title = _LINE_BREAKS_IN_TITLE.sub(lambda m: " " if _has_break(m.group()) else m.group(), title)
+    title = js_trim(title)
+    return title.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
+
+
+def _has_break(space: str) -> bool:
+    return any(c in "\n\r\v\f\u0085\u2028\u2029\u001c\u001d\u001e\u001f" for c in space)

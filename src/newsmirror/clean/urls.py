@@ -1,0 +1,48 @@
+"""Links: WHATWG normalisation (as the old system's `new URL(link).href`) and identity keys."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import ada_url
+
+from newsmirror.clean.text import js_trim
+
+_TRACKING_PREFIXES = ("utm_",)
+_TRACKING_NAMES = frozenset({"fbclid", "gclid", "mc_cid", "mc_eid", "ref_src"})
+
+
+def normalize_url(link: str, base: str | None = None) -> str | None:
+    """The WHATWG href of `link` (resolved against `base`), or None when it is not a URL."""
+    link = js_trim(link)
+    if not link:
+        return None
+    try:
+        if base:
+            return ada_url.join_url(base, link)
+        return ada_url.URL(link).href
+    except ValueError:
+        return None
+
+
+def is_web_url(href: str) -> bool:
+    return href.startswith(("http://", "https://"))
+
+
+def link_key(href: str) -> str:
+    """The form of a link that identifies an article: no fragment, no tracking parameters,
+    and http and https counted as the same."""
+    parts = urlsplit(href)
+    scheme = "https" if parts.scheme == "http" else parts.scheme
+    return urlunsplit((scheme, parts.netloc, parts.path, _without_tracking(parts.query), ""))
+
+
+def _is_tracking(name: str) -> bool:
+    return name.startswith(_TRACKING_PREFIXES) or name in _TRACKING_NAMES
+
+
+def _without_tracking(query: str) -> str:
+    pairs = parse_qsl(query, keep_blank_values=True)
+    if not any(_is_tracking(name) for name, _ in pairs):
+        return query  # untouched, so that the key keeps the publisher's own encoding
+    return urlencode([(name, value) for name, value in pairs if not _is_tracking(name)])

@@ -1,0 +1,260 @@
+"""`newsmirror.toml`: one declarative table of settings, loaded into frozen objects.
+
+Every problem is reported with the file, the key and what is wrong.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from newsmirror.errors import ConfigError
+
+CONFIG_NAME = "newsmirror.toml"
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+_OFFSET = re.compile(r"^([+-])(\d\d):(\d\d)$")
+_BAD_NAME_CHARS = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    key: str
+    type: type
+    default: Any
+    help: str
+    choices: tuple[str, ...] = ()
+
+
+MIRROR_SETTINGS = (
+    Setting("title", str, "抓取新闻媒体文章", "heading of the mirror's README.md"),
+    Setting("list_size", int, 300, "entries per list page"),
+    Setting("list_dates", str, "month-day", "date in list entries", ("month-day", "full")),
+    Setting("utc_offset", str, "+08:00", "zone of list dates and of date folders"),
+    Setting("concurrency", int, 32, "sources fetched at the same time"),
+    Setting("timeout", float, 30.0, "seconds allowed for one feed request"),
+    Setting("max_bytes", int, 64 * 1024 * 1024, "largest feed body accepted"),
+)
+
+SITE_SETTINGS = (
+    Setting("name", str, None, "display name, used for lists/<name>.md"),
+    Setting("slug", str, None, "folder under articles/"),
+    Setting("url", str, None, "feed URL (http, https or file)"),
+    Setting("enabled", bool, True, "fetch this source (false keeps an archive-only site)"),
+    Setting("layout", str, "date", "where new articles go", ("date", "flat")),
+    Setting("folders", list, [], "older folders under articles/ that belong to this site"),
+    Setting("link_from", str, "link", "item field that gives the article link", ("link", "guid")),
+    Setting("category_pattern", str, "", "keep only items with a category matching this regex"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    name: str
+    slug: str
+    url: str
+    enabled: bool = True
+    layout: str = "date"
+    folders: tuple[str, ...] = ()
+    link_from: str = "link"
+    category_pattern: str = ""
+
+    @property
+    def all_folders(self) -> tuple[str, ...]:
+        return (self.slug, *self.folders)
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    path: Path
+    sites: tuple[Site, ...]
+    title: str = "抓取新闻媒体文章"
+    list_size: int = 300
+    list_dates: str = "month-day"
+    utc_offset: str = "+08:00"
+    concurrency: int = 32
+    timeout: float = 30.0
+    max_bytes: int = 64 * 1024 * 1024
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def root(self) -> Path:
+        return self.path.parent
+
+    @property
+    def offset_minutes(self) -> int:
+        sign, hours, minutes = _OFFSET.match(self.utc_offset).groups()  # type: ignore[union-attr]
+        return (1 if sign == "+" else -1) * (int(hours) * 60 + int(minutes))
+
+    def site(self, slug: str) -> Site | None:
+        return next((s for s in self.sites if s.slug == slug), None)
+
+
+DEFAULT_SITES = (
+    Site("路透", "reuters", "https://feedx.net/rss/reuters.xml"),
+    Site("纽约时报", "nyt", "https://feedx.net/rss/nytimes.xml"),
+    Site("美国之音", "voa", "https://feedx.net/rss/mgzy1.xml"),
+    Site("金融时报", "ft", "https://feedx.net/rss/ft.xml"),
+    Site("BBC", "bbc", "https://feedx.net/rss/bbc.xml"),
+    Site("法广", "rfi", "https://feedx.net/rss/rfi.xml"),
+    Site("德国之声", "dw", "https://feedx.net/rss/dw.xml"),
+    Site(
+        "自由亚洲电台",
+        "rfa",
+        "https://www.rfa.org/mandarin/yataibaodao/rss2.xml",
+        link_from="guid",
+    ),
+    Site(
+        "中国数字时代",
+        "cdt",
+        "https://chinadigitaltimes.net/chinese/feed/",
+        category_pattern="[\u00a9\u00ae\u2000-\u3300\U0001f000-\U0001faff]",
+    ),
+)
+
+
+def load(path: Path) -> Config:
+    display = str(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(display, None, "not found (is this a mirror? try `newsmirror init`)")
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(display, None, f"not valid TOML: {exc}") from exc
+    return from_dict(raw, path)
+
+
+def from_dict(raw: dict[str, Any], path: Path) -> Config:
+    display = str(path)
+    unknown = set(raw) - {"mirror", "site"}
+    if unknown:
+        raise ConfigError(display, sorted(unknown)[0], "unknown table or key")
+    mirror = _settings(raw.get("mirror", {}), MIRROR_SETTINGS, "mirror", display)
+    _check_mirror(mirror, display)
+    sites_raw = raw.get("site", [])
+    if not isinstance(sites_raw, list):
+        raise ConfigError(display, "site", "must be an array of [[site]] tables")
+    sites = tuple(_site(entry, i, display) for i, entry in enumerate(sites_raw))
+    _check_unique(sites, display)
+    return Config(path=path, sites=sites, **mirror)
+
+
+def _settings(table: Any, spec: tuple[Setting, ...], where: str, display: str) -> dict[str, Any]:
+    if not isinstance(table, dict):
+        raise ConfigError(display, where, "must be a table")
+    known = {s.key: s for s in spec}
+    for key in table:
+        if key not in known:
+            raise ConfigError(display, f"{where}.{key}", f"unknown key (known: {', '.join(known)})")
+    values: dict[str, Any] = {}
+    for setting in spec:
+        key = f"{where}.{setting.key}"
+        if setting.key not in table:
+            if setting.default is None:
+                raise ConfigError(display, key, "is required")
+            values[setting.key] = setting.default
+            continue
+        values[setting.key] = _typed(table[setting.key], setting, key, display)
+    return values
+
+
+def _typed(value: Any, setting: Setting, key: str, display: str) -> Any:
+    wanted = setting.type
+    if wanted is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if not isinstance(value, wanted) or (wanted is int and isinstance(value, bool)):
+        raise ConfigError(display, key, f"must be a {wanted.__name__}, not {value!r}")
+    if setting.choices and value not in setting.choices:
+        raise ConfigError(display, key, f"must be one of {', '.join(setting.choices)}")
+    if wanted in (int, float) and value <= 0:
+        raise ConfigError(display, key, "must be greater than 0")
+    return value
+
+
+def _check_mirror(values: dict[str, Any], display: str) -> None:
+    if not _OFFSET.match(values["utc_offset"]):
+        raise ConfigError(display, "mirror.utc_offset", 'must look like "+08:00"')
+
+
+def _site(entry: Any, index: int, display: str) -> Site:
+    where = f"site[{index}]"
+    if not isinstance(entry, dict):
+        raise ConfigError(display, where, "must be a table")
+    if entry.get("enabled") is False and "url" not in entry:
+        entry = {**entry, "url": ""}  # an archive-only site needs no feed
+    values = _settings(entry, SITE_SETTINGS, where, display)
+    _check_site(values, where, display)
+    values["folders"] = tuple(values["folders"])
+    return Site(**values)
+
+
+def _check_site(values: dict[str, Any], where: str, display: str) -> None:
+    name, slug, url = values["name"], values["slug"], values["url"]
+    if not name.strip() or _BAD_NAME_CHARS.search(name) or name in (".", "..") or len(name) > 80:
+        raise ConfigError(
+            display, f"{where}.name", "must be 1-80 characters without / \\ : * ? \" < > | "
+        )
+    if not _SLUG.match(slug):
+        raise ConfigError(display, f"{where}.slug", "must be lower-case letters, digits, - or _")
+    if values["enabled"] and not url.startswith(("http://", "https://", "file://")):
+        raise ConfigError(display, f"{where}.url", "must be an http, https or file URL")
+    for folder in values["folders"]:
+        if not isinstance(folder, str) or not folder or _BAD_NAME_CHARS.search(folder):
+            raise ConfigError(display, f"{where}.folders", f"{folder!r} is not a folder name")
+    if values["category_pattern"]:
+        try:
+            re.compile(values["category_pattern"])
+        except re.error as exc:
+            raise ConfigError(display, f"{where}.category_pattern", f"bad regex: {exc}") from exc
+
+
+def _check_unique(sites: tuple[Site, ...], display: str) -> None:
+    """Names must differ (one list page each), and so must every folder of every site."""
+    owners: dict[str, int] = {}
+    for i, site in enumerate(sites):
+        tokens = [("name", f"name:{site.name}")]
+        tokens += [("slug" if f == site.slug else "folders", f"folder:{f}") for f in site.all_folders]
+        for key, token in tokens:
+            if token in owners:
+                raise ConfigError(
+                    display,
+                    f"site[{i}].{key}",
+                    f"{token.split(':', 1)[1]!r} is already used by site[{owners[token]}]",
+                )
+            owners[token] = i
+
+
+def to_toml(config_sites: tuple[Site, ...], mirror: dict[str, Any] | None = None) -> str:
+    """The text of a newsmirror.toml holding these sites (with a commented mirror table)."""
+    lines = ["# newsmirror configuration: see `newsmirror --help` and the README.", "", "[mirror]"]
+    mirror = mirror or {}
+    for setting in MIRROR_SETTINGS:
+        value = mirror.get(setting.key, setting.default)
+        prefix = "" if setting.key in mirror else "# "
+        lines.append(f"{prefix}{setting.key} = {_toml_value(value)}  # {setting.help}")
+    for site in config_sites:
+        lines += ["", "[[site]]"]
+        for setting in SITE_SETTINGS:
+            value = getattr(site, setting.key)
+            if setting.default is None or value != _default_for(setting):
+                lines.append(f"{setting.key} = {_toml_value(value)}")
+    return "\n".join(lines) + "\n"
+
+
+def _default_for(setting: Setting) -> Any:
+    return tuple(setting.default) if isinstance(setting.default, list) else setting.default
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    text = str(value)
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
+    escaped = "".join(c if c.isprintable() else f"\\U{ord(c):08x}" for c in escaped)
+    return f'"{escaped}"'

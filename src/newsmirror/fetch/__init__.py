@@ -1,0 +1,1 @@
+"""Getting feed documents: HTTP(S) with httpx, and file URLs read from disk."""

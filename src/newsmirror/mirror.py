@@ -1,0 +1,180 @@
+"""A mirror on disk: its configuration, lock, index (kept fresh) and derived pages."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from newsmirror import config as config_module
+from newsmirror.config import Config, Site
+from newsmirror.errors import ArticleFormatError, LockedError, MirrorError
+from newsmirror.publish import git
+from newsmirror.publish.pages import list_path, render_list, render_readme
+from newsmirror.store import scan
+from newsmirror.store.files import AtomicWriter
+from newsmirror.store.index import Index
+from newsmirror.store.layout import folder_of
+
+STATE_DIR = ".newsmirror"
+INDEX_NAME = "index.sqlite"
+LOCK_NAME = "lock"
+_BATCH = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class ReindexReport:
+    articles: int
+    unreadable: tuple[scan.Unreadable, ...]
+    seconds: float
+
+
+class Mirror:
+    def __init__(self, root: Path, config: Config) -> None:
+        self.root = root
+        self.config = config
+        self.state_dir = root / STATE_DIR
+        self.writer = AtomicWriter(root)
+        self._folder_site = {
+            folder: site.slug for site in config.sites for folder in site.all_folders
+        }
+
+    @classmethod
+    def open(cls, root: Path) -> Mirror:
+        root = root.resolve()
+        if not root.is_dir():
+            raise MirrorError(f"{root} is not a directory")
+        return cls(root, config_module.load(root / config_module.CONFIG_NAME))
+
+    def site_of(self, path: str) -> str:
+        """The site an archived path belongs to (its folder's name when no site claims it)."""
+        folder = folder_of(path)
+        return self._folder_site.get(folder, folder)
+
+    # --- lock ----------------------------------------------------------------------------
+
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold the mirror's lock; a second run gets LockedError at once, never waits."""
+        self._ensure_state_dir()
+        path = self.state_dir / LOCK_NAME
+        handle = open(path, "a+")  # noqa: SIM115 - held for the whole block
+        try:
+            if not _try_lock(handle):
+                handle.seek(0)
+                holder = handle.read().strip() or "another process"
+                raise LockedError(f"another newsmirror run holds the lock of {self.root} ({holder})")
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"pid {os.getpid()}")
+            handle.flush()
+            yield
+        finally:
+            handle.close()
+
+    def _ensure_state_dir(self) -> None:
+        try:
+            self.state_dir.mkdir(exist_ok=True)
+        except OSError as exc:
+            raise MirrorError(f"cannot write to {self.state_dir}: {exc.strerror}") from exc
+        if not os.access(self.root, os.W_OK):
+            raise MirrorError(f"cannot write to {self.root}")
+
+    # --- index ---------------------------------------------------------------------------
+
+    def open_index(self) -> Index:
+        self._ensure_state_dir()
+        return Index(self.state_dir / INDEX_NAME)
+
+    def fresh_index(self) -> tuple[Index, ReindexReport | None]:
+        """The index, rebuilt from the files first if it is missing, of another schema or
+        configuration, or behind the repository's HEAD (updated from the git diff then)."""
+        index = self.open_index()
+        if not index.is_current() or index.get_meta("folders") != self._folders_fingerprint():
+            return index, self.reindex(index)
+        if not self._catch_up_with_git(index):
+            return index, self.reindex(index)
+        return index, None
+
+    def _folders_fingerprint(self) -> str:
+        pairs = sorted(self._folder_site.items())
+        return hashlib.sha1(repr(pairs).encode()).hexdigest()
+
+    def _catch_up_with_git(self, index: Index) -> bool:
+        recorded = index.get_meta("head") or ""
+        current = git.head(self.root) if git.is_repo(self.root) else None
+        if not current or recorded == current:
+            return True
+        if not recorded:
+            return False
+        changes = git.changed_between(self.root, recorded, current, "articles")
+        if changes is None:
+            return False
+        with index.transaction():
+            for status, path in changes:
+                if status.startswith("D"):
+                    index.remove_paths([path])
+                elif path.endswith(".md"):
+                    try:
+                        index.add_articles([scan.read_archived(self.root, path, self.site_of(path))])
+                    except (OSError, ArticleFormatError):
+                        index.remove_paths([path])
+            index.set_meta("head", current)
+        return True
+
+    def reindex(self, index: Index) -> ReindexReport:
+        """Rebuild the index from the archive files alone."""
+        started = time.monotonic()
+        index.reset()
+        count, unreadable, batch = 0, [], []
+        with index.transaction():
+            for path in scan.article_paths(self.root):
+                try:
+                    batch.append(scan.read_archived(self.root, path, self.site_of(path)))
+                except (OSError, ArticleFormatError) as exc:
+                    unreadable.append(scan.Unreadable(path, str(exc)))
+                if len(batch) >= _BATCH:
+                    index.add_articles(batch)
+                    count += len(batch)
+                    batch = []
+            index.add_articles(batch)
+            count += len(batch)
+            index.set_meta("folders", self._folders_fingerprint())
+            index.set_meta("head", self.current_head() or "")
+            index.set_meta("complete", "1")
+        return ReindexReport(count, tuple(unreadable), time.monotonic() - started)
+
+    def current_head(self) -> str | None:
+        return git.head(self.root) if git.is_repo(self.root) else None
+
+    # --- derived pages -------------------------------------------------------------------
+
+    def write_list(self, index: Index, site: Site) -> bool:
+        entries = index.newest(site.slug, self.config.list_size)
+        return self.writer.write_if_changed(list_path(site), render_list(site, entries, self.config))
+
+    def write_readme(self) -> bool:
+        return self.writer.write_if_changed("README.md", render_readme(self.config))
+
+    def build(self, index: Index) -> list[str]:
+        """Regenerate every derived page from the index; the paths that changed."""
+        changed = [list_path(s) for s in self.config.sites if self.write_list(index, s)]
+        if self.write_readme():
+            changed.append("README.md")
+        return changed
+
+
+def _try_lock(handle) -> bool:  # type: ignore[no-untyped-def]
+    try:
+        import fcntl
+    except ImportError:  # Windows: no advisory locks here; runs there are not concurrent
+        return True
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True

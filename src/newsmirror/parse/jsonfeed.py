@@ -1,0 +1,45 @@
+"""JSON Feed 1.0 and 1.1."""
+
+from __future__ import annotations
+
+import html
+import json
+from typing import Any
+
+from newsmirror.errors import ParseError
+from newsmirror.parse.dates import to_ms
+from newsmirror.records import FeedEntry, ParsedFeed
+
+
+def parse_json(body: bytes) -> ParsedFeed:
+    try:
+        doc = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ParseError(f"not valid JSON: {exc}") from exc
+    if not isinstance(doc, dict) or not isinstance(doc.get("items"), list):
+        raise ParseError("not a JSON Feed: no items array")
+    version = str(doc.get("version", ""))
+    fmt = "json" + version.rstrip("/").rpartition("/")[2].replace("version", "")
+    entries = tuple(_entry(item) for item in doc["items"] if isinstance(item, dict))
+    return ParsedFeed(format=fmt, entries=entries, title=_str(doc.get("title")))
+
+
+def _entry(item: dict[str, Any]) -> FeedEntry:
+    content = _str(item.get("content_html"))
+    if not content and item.get("content_text"):
+        content = html.escape(_str(item["content_text"]), quote=False)
+    tags = item.get("tags") if isinstance(item.get("tags"), list) else []
+    return FeedEntry(
+        title=_str(item.get("title")),
+        link=_str(item.get("url")) or _str(item.get("external_url")),
+        guid=_str(item.get("id")),
+        published_ms=to_ms(_str(item.get("date_published")) or _str(item.get("date_modified"))),
+        content=content or _str(item.get("summary")),
+        categories=tuple(_str(t) for t in tags),
+    )
+
+
+def _str(value: Any) -> str:
+    if value is None or isinstance(value, dict | list):
+        return ""
+    return value if isinstance(value, str) else str(value)

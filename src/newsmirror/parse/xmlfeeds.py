@@ -1,0 +1,203 @@
+"""RSS 0.9x/1.0/2.0 and Atom 1.0 (and 0.3) read with lxml: the fast path."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Iterable
+
+from lxml import etree
+
+from newsmirror.errors import ParseError
+from newsmirror.parse.dates import to_ms
+from newsmirror.records import FeedEntry, ParsedFeed
+
+ATOM = "http://www.w3.org/2005/Atom"
+ATOM03 = "http://purl.org/atom/ns#"
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+CONTENT_ENCODED = "{http://purl.org/rss/1.0/modules/content/}encoded"
+DC_DATE = "{http://purl.org/dc/elements/1.1/}date"
+DC_SUBJECT = "{http://purl.org/dc/elements/1.1/}subject"
+XHTML = "http://www.w3.org/1999/xhtml"
+_RSS_NAMESPACES = ("{http://purl.org/rss/1.0/}", "{http://my.netscape.com/rdf/simple/0.9/}")
+_TAGS = re.compile(r"<[^>]*>")
+
+
+def _parser(recover: bool) -> etree.XMLParser:
+    # No entity expansion, no DTD loading, no network: hostile documents stay inert.
+    return etree.XMLParser(
+        recover=recover,
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        remove_comments=True,
+        remove_pis=True,
+        huge_tree=False,
+    )
+
+
+_STRICT = _parser(recover=False)
+_RECOVER = _parser(recover=True)
+
+
+def parse_xml(body: bytes) -> ParsedFeed:
+    """Parse strictly; on a syntax error, let libxml2 recover what it can."""
+    recovered = False
+    try:
+        root = etree.fromstring(body, _STRICT)
+    except etree.XMLSyntaxError:
+        recovered = True
+        try:
+            root = etree.fromstring(body, _RECOVER)
+        except etree.XMLSyntaxError as exc:
+            raise ParseError(f"not well-formed XML: {exc}") from exc
+    if root is None:
+        raise ParseError("empty document")
+    reader = _reader_for(root)
+    if reader is None:
+        raise ParseError(f"not a feed: the document is <{_local(root.tag)}>")
+    fmt, entries = reader(root)
+    return ParsedFeed(format=fmt, entries=tuple(entries), recovered=recovered)
+
+
+def _reader_for(root: etree._Element) -> Callable | None:
+    tag = root.tag if isinstance(root.tag, str) else ""
+    if tag in (f"{{{ATOM}}}feed", f"{{{ATOM03}}}feed"):
+        return _atom
+    if tag == "rss" or tag == f"{{{RDF}}}RDF" or _local(tag) in ("rss", "RDF"):
+        return _rss
+    return None
+
+
+def _local(tag: object) -> str:
+    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
+
+
+def _text(element: etree._Element | None) -> str:
+    if element is None:
+        return ""
+    return element.text or "" if len(element) == 0 else "".join(element.itertext())
+
+
+# --- RSS ---------------------------------------------------------------------------------
+
+
+def _rss(root: etree._Element) -> tuple[str, Iterable[FeedEntry]]:
+    version = root.get("version", "")
+    fmt = f"rss{version}" if _local(root.tag) == "rss" else "rss1.0"
+    items = [el for el in root.iter() if _local(el.tag) == "item"]
+    return fmt, [_rss_item(item) for item in items]
+
+
+def _is_rss_tag(tag: str) -> bool:
+    return tag[0] != "{" or tag.startswith(_RSS_NAMESPACES)
+
+
+def _rss_item(item: etree._Element) -> FeedEntry:
+    fields: dict[str, str] = {}
+    categories: list[str] = []
+    for child in item:
+        tag = child.tag
+        if not isinstance(tag, str):
+            continue
+        if tag == CONTENT_ENCODED:
+            fields["content"] = _text(child)
+            continue
+        if tag == DC_DATE:
+            fields.setdefault("date", _text(child))
+            continue
+        local = _local(tag)
+        if local in ("category", "subject"):
+            categories.append(_text(child).strip())
+        elif local == "link" and tag.startswith(f"{{{ATOM}}}"):
+            if child.get("rel", "alternate") == "alternate" and child.get("href"):
+                fields.setdefault("atom_link", child.get("href", ""))
+        elif local in ("title", "link", "guid", "description") and _is_rss_tag(tag):
+            fields.setdefault(local, _text(child))
+            if local == "guid":
+                fields["permalink"] = child.get("isPermaLink", "true")
+        elif local in ("pubDate", "date", "published", "updated"):
+            fields.setdefault("date", _text(child))
+    guid = fields.get("guid", "").strip() or item.get(f"{{{RDF}}}about", "")
+    link = fields.get("link", "").strip() or fields.get("atom_link", "")
+    if not link and fields.get("permalink", "true").lower() != "false":
+        link = guid if guid.startswith(("http://", "https://")) else ""
+    return FeedEntry(
+        title=fields.get("title", ""),
+        link=link,
+        guid=guid,
+        published_ms=to_ms(fields.get("date")),
+        content=fields.get("content") or fields.get("description", ""),
+        categories=tuple(categories),
+        base=item.base or "",
+    )
+
+
+# --- Atom --------------------------------------------------------------------------------
+
+
+def _atom(root: etree._Element) -> tuple[str, Iterable[FeedEntry]]:
+    ns = root.tag[1:].partition("}")[0]
+    fmt = "atom1.0" if ns == ATOM else "atom0.3"
+    return fmt, [_atom_entry(entry, ns) for entry in root.iter(f"{{{ns}}}entry")]
+
+
+def _atom_entry(entry: etree._Element, ns: str) -> FeedEntry:
+    dates: dict[str, str] = {}
+    link = content = summary = title = guid = ""
+    categories: list[str] = []
+    for child in entry:
+        if not isinstance(child.tag, str) or not child.tag.startswith(f"{{{ns}}}"):
+            continue
+        local = _local(child.tag)
+        if local == "link":
+            if child.get("rel", "alternate") == "alternate" and not link:
+                link = child.get("href", "")
+        elif local == "title":
+            title = _atom_text(child, plain=True)
+        elif local == "id":
+            guid = _text(child).strip()
+        elif local == "content":
+            content = _atom_text(child)
+        elif local == "summary":
+            summary = _atom_text(child)
+        elif local == "category":
+            categories.append(child.get("term") or child.get("label") or "")
+        elif local in ("published", "issued", "updated", "modified"):
+            dates[local] = _text(child)
+    published = next((dates[k] for k in ("published", "issued", "updated", "modified") if k in dates), None)
+    return FeedEntry(
+        title=title,
+        link=link,
+        guid=guid,
+        published_ms=to_ms(published),
+        content=content or summary,
+        categories=tuple(categories),
+        base=entry.base or "",
+    )
+
+
+def _atom_text(element: etree._Element, plain: bool = False) -> str:
+    """The text of an Atom text construct, as HTML (or as plain text for titles)."""
+    kind = element.get("type", "text").lower()
+    if kind in ("xhtml", "application/xhtml+xml"):
+        markup = _xhtml_inner(element)
+        return html.unescape(_TAGS.sub("", markup)) if plain else markup
+    text = _text(element)
+    if kind in ("html", "text/html"):
+        return html.unescape(_TAGS.sub("", text)) if plain else text
+    return text if plain else html.escape(text, quote=False)
+
+
+def _xhtml_inner(element: etree._Element) -> str:
+    """The markup inside an xhtml construct's wrapping <div>, without namespace noise."""
+    holder = next((c for c in element if _local(c.tag) == "div"), element)
+    pieces = [html.escape(holder.text or "", quote=False)]
+    for child in holder:
+        clone = etree.fromstring(etree.tostring(child))
+        for node in clone.iter():
+            if isinstance(node.tag, str) and node.tag.startswith(f"{{{XHTML}}}"):
+                node.tag = _local(node.tag)
+        etree.cleanup_namespaces(clone)
+        pieces.append(etree.tostring(clone, encoding="unicode", with_tail=True))
+    return "".join(pieces)

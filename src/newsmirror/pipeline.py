@@ -1,0 +1,221 @@
+"""One pass of the mirror: sources → fetch → parse → clean → decide → write → index → publish.
+
+Each source is processed as soon as its feed arrives; whatever goes wrong with one source is
+recorded as its outcome and never stops the others.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from newsmirror.clean.entry import to_candidate
+from newsmirror.config import Site
+from newsmirror.errors import ParseError
+from newsmirror.fetch.http import FetchPolicy, Request, fetch_all
+from newsmirror.mirror import Mirror, ReindexReport
+from newsmirror.parse import parse_feed
+from newsmirror.publish import git
+from newsmirror.publish.pages import list_path
+from newsmirror.records import ArchivedArticle, Candidate, Fetched, SourceOutcome
+from newsmirror.store import article as article_format
+from newsmirror.store.identity import new_candidates
+from newsmirror.store.index import Index
+from newsmirror.store.layout import date_path, flat_id_of, flat_path
+
+FIRST_FLAT_ID = 0xFFFFF - 1  # where the old system started a new folder
+
+
+@dataclass(frozen=True, slots=True)
+class PassReport:
+    outcomes: tuple[SourceOutcome, ...]
+    changed_paths: tuple[str, ...]
+    committed: bool
+    seconds: float
+    reindexed: ReindexReport | None = None
+    sites: dict[str, Site] = field(default_factory=dict)
+
+    @property
+    def new_articles(self) -> int:
+        return sum(len(o.written) for o in self.outcomes)
+
+    @property
+    def failures(self) -> list[SourceOutcome]:
+        return [o for o in self.outcomes if not o.ok]
+
+
+def run_pass(mirror: Mirror, commit: bool = True, push: bool = False) -> PassReport:
+    started = time.monotonic()
+    with mirror.lock():
+        index, reindexed = mirror.fresh_index()
+        try:
+            outcomes = _archive_all(mirror, index)
+            changed = _publish(mirror, index, outcomes)
+            committed = False
+            if commit and changed and git.is_repo(mirror.root):
+                committed = git.commit(mirror.root, changed, commit_message(mirror, outcomes))
+                if committed and push:
+                    git.push(mirror.root)
+            with index.transaction():
+                index.set_meta("head", mirror.current_head() or "")
+        finally:
+            index.close()
+    sites = {s.slug: s for s in mirror.config.sites}
+    return PassReport(
+        tuple(outcomes), tuple(changed), committed, time.monotonic() - started, reindexed, sites
+    )
+
+
+def _archive_all(mirror: Mirror, index: Index) -> list[SourceOutcome]:
+    config = mirror.config
+    sites = {s.slug: s for s in config.sites if s.enabled}
+    requests = [_request(site, index) for site in sites.values()]
+    policy = FetchPolicy(config.concurrency, config.timeout, config.max_bytes)
+    outcomes: list[SourceOutcome] = []
+    now_ms = int(time.time() * 1000)
+
+    def on_result(fetched: Fetched) -> None:
+        site = sites[fetched.slug]
+        try:
+            outcomes.append(process_source(mirror, index, site, fetched, now_ms))
+        except Exception as exc:  # a bug or an input we did not foresee: one source fails
+            error = f"{type(exc).__name__}: {exc}"
+            outcomes.append(SourceOutcome(site.slug, fetched, error_kind="internal", error=error))
+
+    fetch_all(requests, policy, on_result)
+    mirror.writer.sync()  # files are durable before the index says they exist
+    with index.transaction():
+        for outcome in outcomes:
+            index.add_articles(outcome.written)
+            index.record_outcome(outcome, now_ms)
+    return outcomes
+
+
+def _request(site: Site, index: Index) -> Request:
+    state = index.source(site.slug)
+    if state is None or state.url != site.url:
+        return Request(site.slug, site.url)
+    return Request(site.slug, site.url, state.etag, state.last_modified)
+
+
+def process_source(
+    mirror: Mirror, index: Index, site: Site, fetched: Fetched, now_ms: int
+) -> SourceOutcome:
+    """Archive what is new in one fetched feed; every failure becomes the outcome."""
+    if not fetched.ok:
+        return SourceOutcome(site.slug, fetched, error_kind=fetched.error_kind, error=fetched.error)
+    if fetched.not_modified or fetched.body is None:
+        return SourceOutcome(site.slug, fetched, unchanged=True)
+    body_hash = _body_hash(site, fetched.body)
+    state = index.source(site.slug)
+    if state is not None and state.body_hash == body_hash and state.failures == 0:
+        return SourceOutcome(site.slug, fetched, unchanged=True, body_hash=body_hash)
+    try:
+        feed = parse_feed(fetched.body)
+    except ParseError as exc:
+        kind = "not_a_feed" if str(exc).startswith("not a feed") else "unparsable"
+        return SourceOutcome(site.slug, fetched, error_kind=kind, error=str(exc))
+    try:
+        written = _archive_new(mirror, index, site, fetched, feed.entries, now_ms)
+    except OSError as exc:
+        return SourceOutcome(site.slug, fetched, error_kind="write", error=f"cannot write: {exc}")
+    return SourceOutcome(
+        site.slug, fetched, written=tuple(written), seen=len(feed.entries), body_hash=body_hash
+    )
+
+
+def _body_hash(site: Site, body: bytes) -> str:
+    """Same bytes under the same site settings: nothing to parse again."""
+    digest = hashlib.sha1(repr(site).encode())
+    digest.update(body)
+    return digest.hexdigest()
+
+
+def _archive_new(
+    mirror: Mirror, index: Index, site: Site, fetched: Fetched, entries: Sequence, now_ms: int
+) -> list[ArchivedArticle]:
+    candidates = [
+        c for e in entries if (c := to_candidate(e, site, fetched.url, now_ms)) is not None
+    ]
+    known = index.known(
+        site.slug, [c.key_hash for c in candidates], [c.link_key for c in candidates]
+    )
+    fresh = new_candidates(candidates, known)
+    if not fresh:
+        return []
+    placed = _place(mirror, index, site, fresh)
+    for path, candidate in placed:
+        mirror.writer.write(path, article_format.render(candidate.article))
+    return [_archived(site, path, c) for path, c in placed]
+
+
+def _place(
+    mirror: Mirror, index: Index, site: Site, fresh: list[Candidate]
+) -> list[tuple[str, Candidate]]:
+    """Give every new candidate its path (pure but for the index look-ups)."""
+    if site.layout == "flat":
+        lowest = index.lowest_flat_id(site.slug)
+        next_id = FIRST_FLAT_ID if lowest is None else lowest - 1
+        if next_id - len(fresh) + 1 >= 1:  # room left below the lowest id
+            return [(flat_path(site.slug, next_id - i), c) for i, c in enumerate(fresh)]
+    offset = mirror.config.offset_minutes
+    wanted = [date_path(site.slug, c.article.published_ms, c.key_hash, offset) for c in fresh]
+    taken = index.taken_paths(wanted)
+    placed: list[tuple[str, Candidate]] = []
+    for path, candidate in zip(wanted, fresh, strict=True):
+        n = 1
+        while path in taken:
+            n += 1
+            path = date_path(site.slug, candidate.article.published_ms, candidate.key_hash, offset, n)
+        taken.add(path)
+        placed.append((path, candidate))
+    return placed
+
+
+def _archived(site: Site, path: str, candidate: Candidate) -> ArchivedArticle:
+    article = candidate.article
+    return ArchivedArticle(
+        site=site.slug,
+        path=path,
+        published_ms=article.published_ms,
+        title=article.title,
+        url=article.url,
+        key_hash=candidate.key_hash,
+        link_key=candidate.link_key,
+        flat_id=flat_id_of(path),
+    )
+
+
+def _publish(mirror: Mirror, index: Index, outcomes: list[SourceOutcome]) -> list[str]:
+    """Rewrite the lists of sites that got articles, and the README if it changed."""
+    changed_sites = {o.slug for o in outcomes if o.written}
+    changed = [a.path for o in outcomes for a in o.written]
+    for site in mirror.config.sites:
+        if site.slug in changed_sites and mirror.write_list(index, site):
+            changed.append(list_path(site))
+    if mirror.write_readme():
+        changed.append("README.md")
+    return changed
+
+
+def commit_message(mirror: Mirror, outcomes: Sequence[SourceOutcome]) -> str:
+    names = {s.slug: s.name for s in mirror.config.sites}
+    total = sum(len(o.written) for o in outcomes)
+    with_new = sorted((o for o in outcomes if o.written), key=lambda o: -len(o.written))
+    subject = f"Archive {total} new article{'s' if total != 1 else ''}"
+    if with_new:
+        subject += " from " + ", ".join(
+            f"{names.get(o.slug, o.slug)} {len(o.written)}" for o in with_new[:5]
+        )
+        if len(with_new) > 5:
+            subject += f" and {len(with_new) - 5} more sites"
+    if total == 0:
+        subject = "Update mirror pages"
+    failed = [o for o in outcomes if not o.ok]
+    lines = [subject]
+    if failed:
+        lines += ["", f"{len(failed)} source(s) failed:"]
+        lines += [f"- {names.get(o.slug, o.slug)} ({o.slug}): {o.error_kind}: {o.error}" for o in failed]
+    return "\n".join(lines) + "\n"

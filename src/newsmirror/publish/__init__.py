@@ -1,0 +1,1 @@
+"""What readers see besides the articles: list pages, the README, and the git commit."""

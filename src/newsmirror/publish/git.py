@@ -1,0 +1,72 @@
+"""The mirror's git repository: commit what a pass changed, push when asked."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+
+from newsmirror.errors import MirrorError
+
+_IDENTITY = ("-c", "user.name=newsmirror", "-c", "user.email=newsmirror@localhost")
+
+
+def _git(root: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    try:
+        return subprocess.run(
+            ["git", "-C", str(root), *args], capture_output=True, text=True, check=check
+        )
+    except FileNotFoundError as exc:
+        raise MirrorError("git is not installed") from exc
+    except subprocess.CalledProcessError as exc:
+        raise MirrorError(f"git {args[0]} failed: {exc.stderr.strip()}") from exc
+
+
+def is_repo(root: Path) -> bool:
+    try:
+        result = _git(root, "rev-parse", "--is-inside-work-tree", check=False)
+    except MirrorError:
+        return False
+    return result.returncode == 0 and result.stdout.strip() == "true"
+
+
+def init(root: Path) -> None:
+    _git(root, "init", "-q")
+
+
+def head(root: Path) -> str | None:
+    result = _git(root, "rev-parse", "-q", "--verify", "HEAD", check=False)
+    return result.stdout.strip() or None
+
+
+def changed_between(root: Path, old: str, new: str, under: str) -> list[tuple[str, str]] | None:
+    """(status letter, path) of files under `under` that differ between two commits,
+    or None when git cannot tell (an unknown commit, say)."""
+    result = _git(
+        root, "diff", "--name-status", "--no-renames", "-z", old, new, "--", under, check=False
+    )
+    if result.returncode != 0:
+        return None
+    fields = result.stdout.split("\0")
+    return [(fields[i], fields[i + 1]) for i in range(0, len(fields) - 1, 2)]
+
+
+def commit(root: Path, paths: Sequence[str], message: str) -> bool:
+    """Stage `paths` and commit them; False when there was nothing to commit."""
+    existing = [p for p in paths if (root / p).exists()]
+    if existing:
+        _git(root, "add", "-A", "--", *existing)
+    staged = _git(root, "diff", "--cached", "--quiet", check=False)
+    if staged.returncode == 0:
+        return False
+    identity = () if _has_identity(root) else _IDENTITY
+    _git(root, *identity, "commit", "-q", "-m", message)
+    return True
+
+
+def _has_identity(root: Path) -> bool:
+    return bool(_git(root, "config", "user.email", check=False).stdout.strip())
+
+
+def push(root: Path) -> None:
+    _git(root, "push", "-q")

@@ -1,0 +1,50 @@
+"""List pages (`lists/<name>.md`, the old system's late format) and the mirror's README."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from newsmirror.config import Config, Site
+from newsmirror.store.index import ListEntry
+from newsmirror.store.layout import local_time
+
+LISTS = "lists"
+RULE = "------"
+# Characters that would end or break a Markdown link target; everything else stays readable.
+_UNSAFE_IN_LINK = re.compile(
+    "[\u0000-\u0020\u007f-\u00a0%?#()<>\\[\\]\\\\\"'`{}|^\u1680\u2000-\u200f\u2028-\u202f"
+    "\u205f-\u206f\u3000\ufeff]"
+)
+_LINE_BREAK = re.compile(r"[\r\n\u2028\u2029]+")
+
+
+def link_target(path: str) -> str:
+    """A path as a link target: percent-encode what Markdown or URLs would misread."""
+    return _UNSAFE_IN_LINK.sub(
+        lambda m: "".join(f"%{b:02X}" for b in m.group().encode("utf-8")), path
+    )
+
+
+def list_path(site: Site) -> str:
+    return f"{LISTS}/{site.name}.md"
+
+
+def render_list(site: Site, entries: Sequence[ListEntry], config: Config) -> str:
+    lines = [_entry_line(entry, config) for entry in entries]
+    return f"{site.name}\n{RULE}\n\n" + "\n".join(lines) + "\n"
+
+
+def _entry_line(entry: ListEntry, config: Config) -> str:
+    when = local_time(entry.published_ms, config.offset_minutes)
+    date = f"{when.month}-{when.day}"
+    if config.list_dates == "full":
+        date = f"{when.year}-{date}"
+    title = _LINE_BREAK.sub(" ", entry.title).strip()
+    return f"{date} [{title}](/{link_target(entry.path)})\n"
+
+
+def render_readme(config: Config) -> str:
+    links = [f"[{site.name}]({link_target(list_path(site))})\n" for site in config.sites]
+    footer = "\n本镜像由 newsmirror 生成：每个站点一页列表，最新的文章在前。\n"
+    return f"{config.title}\n{RULE}\n\n" + "\n".join(links) + footer

@@ -1,0 +1,101 @@
+"""Frozen records that cross the boundaries between pipeline stages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    """What the fetch stage hands on for one source: a body, or why there is none."""
+
+    slug: str
+    url: str
+    body: bytes | None = None
+    status: int = 0
+    content_type: str = ""
+    etag: str | None = None
+    last_modified: str | None = None
+    not_modified: bool = False
+    error_kind: str | None = None
+    error: str | None = None
+    started_ms: int = 0
+    elapsed_ms: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.error_kind is None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedEntry:
+    """One item of a feed, as the parser read it (nothing cleaned yet)."""
+
+    title: str
+    link: str
+    guid: str
+    published_ms: int | None
+    content: str
+    categories: tuple[str, ...] = ()
+    base: str = ""  # xml:base in force for this entry, if any
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFeed:
+    format: str
+    entries: tuple[FeedEntry, ...]
+    title: str = ""
+    recovered: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """An article as the archive file holds it: the four fields of the format."""
+
+    published_ms: int
+    title: str
+    url: str
+    body: str
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A cleaned feed entry with its identity, ready for the new-or-known decision."""
+
+    article: Article
+    guid: str
+    key_hash: str
+    link_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class ArchivedArticle:
+    """One archived article as the index records it."""
+
+    site: str
+    path: str
+    published_ms: int
+    title: str
+    url: str
+    key_hash: str
+    link_key: str
+    flat_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceOutcome:
+    """What a pass did for one source."""
+
+    slug: str
+    fetched: Fetched
+    written: tuple[ArchivedArticle, ...] = ()
+    seen: int = 0
+    skipped: tuple[str, ...] = field(default_factory=tuple)
+    error_kind: str | None = None
+    error: str | None = None
+    body_hash: str | None = None
+    unchanged: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.error_kind is None

@@ -1,0 +1,1 @@
+"""The archive: article files, where they go, which items are new, and the index."""

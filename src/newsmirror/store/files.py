@@ -1,0 +1,54 @@
+"""Writing archive files: atomically (temp file + rename), never half a file."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+class AtomicWriter:
+    """Writes files under one root; remembers folders it made so it asks the OS once each."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._made: set[str] = set()
+        self.written = 0
+
+    def write(self, relpath: str, text: str) -> None:
+        target = os.path.join(self.root, relpath)
+        folder = os.path.dirname(target)
+        if folder not in self._made:
+            os.makedirs(folder, exist_ok=True)
+            self._made.add(folder)
+        temp = f"{target}.{os.getpid()}.tmp"
+        try:
+            with open(temp, "w", encoding="utf-8", newline="\n") as handle:
+                handle.write(text)
+            os.replace(temp, target)
+        except BaseException:
+            _remove_quietly(temp)
+            raise
+        self.written += 1
+
+    def write_if_changed(self, relpath: str, text: str) -> bool:
+        """Write unless the file already holds exactly `text`; True when written."""
+        try:
+            with open(os.path.join(self.root, relpath), encoding="utf-8", newline="") as handle:
+                if handle.read() == text:
+                    return False
+        except (FileNotFoundError, UnicodeDecodeError):
+            pass
+        self.write(relpath, text)
+        return True
+
+    def sync(self) -> None:
+        """Make everything written so far durable: one sync for the whole batch."""
+        if self.written and hasattr(os, "sync"):
+            os.sync()
+
+
+def _remove_quietly(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass

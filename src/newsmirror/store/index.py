@@ -1,0 +1,249 @@
+"""The SQLite index: derived from the archive files, never the record itself.
+
+It answers the hot questions (is this item known? what are a site's newest articles?)
+without reading or listing the archive folders, and keeps each source's fetch state.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from newsmirror.records import ArchivedArticle, SourceOutcome
+from newsmirror.store.identity import Known
+
+SCHEMA_VERSION = 1
+_CHUNK = 500  # keys per IN (...) query, well under SQLite's variable limit
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sources (
+    slug TEXT PRIMARY KEY,
+    url TEXT NOT NULL DEFAULT '',
+    last_attempt_ms INTEGER,
+    last_success_ms INTEGER,
+    last_error_ms INTEGER,
+    last_error_kind TEXT,
+    last_error TEXT,
+    failures INTEGER NOT NULL DEFAULT 0,
+    etag TEXT,
+    last_modified TEXT,
+    body_hash TEXT
+);
+CREATE TABLE IF NOT EXISTS articles (
+    path TEXT PRIMARY KEY,
+    site TEXT NOT NULL,
+    published_ms INTEGER NOT NULL,
+    title TEXT NOT NULL,
+    url TEXT NOT NULL,
+    key_hash TEXT NOT NULL,
+    link_key TEXT NOT NULL,
+    flat_id INTEGER,
+    rank INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS articles_by_time ON articles (site, published_ms, rank, path);
+CREATE INDEX IF NOT EXISTS articles_by_key ON articles (site, key_hash);
+CREATE INDEX IF NOT EXISTS articles_by_link ON articles (site, link_key);
+CREATE INDEX IF NOT EXISTS articles_by_flat_id ON articles (site, flat_id);
+CREATE TABLE IF NOT EXISTS fetches (
+    id INTEGER PRIMARY KEY,
+    site TEXT NOT NULL,
+    started_ms INTEGER NOT NULL,
+    elapsed_ms INTEGER NOT NULL,
+    status INTEGER NOT NULL,
+    outcome TEXT NOT NULL,
+    error_kind TEXT,
+    error TEXT,
+    items INTEGER NOT NULL,
+    new_items INTEGER NOT NULL
+);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class SourceState:
+    slug: str
+    url: str
+    last_attempt_ms: int | None
+    last_success_ms: int | None
+    last_error_ms: int | None
+    last_error_kind: str | None
+    last_error: str | None
+    failures: int
+    etag: str | None
+    last_modified: str | None
+    body_hash: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ListEntry:
+    path: str
+    published_ms: int
+    title: str
+
+
+class Index:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(path, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+
+    def close(self) -> None:
+        self.db.close()
+
+    # --- lifecycle ---------------------------------------------------------------------
+
+    def is_current(self) -> bool:
+        """True when the schema is ours and a full build of the index once completed."""
+        try:
+            version = self.db.execute("PRAGMA user_version").fetchone()[0]
+            return version == SCHEMA_VERSION and self.get_meta("complete") == "1"
+        except sqlite3.DatabaseError:
+            return False
+
+    def reset(self) -> None:
+        """Drop everything and create the current schema (the start of a rebuild)."""
+        with self.transaction():
+            for (name,) in self.db.execute(
+                "SELECT name FROM sqlite_master WHERE type='table'"
+            ).fetchall():
+                self.db.execute(f'DROP TABLE IF EXISTS "{name}"')
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    self.db.execute(statement)
+            self.db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def get_meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    # --- articles ----------------------------------------------------------------------
+
+    def add_articles(self, articles: Iterable[ArchivedArticle]) -> None:
+        from newsmirror.store.layout import rank_of
+
+        self.db.executemany(
+            "INSERT OR REPLACE INTO articles (path, site, published_ms, title, url, key_hash,"
+            " link_key, flat_id, rank) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                (a.path, a.site, a.published_ms, a.title, a.url, a.key_hash, a.link_key,
+                 a.flat_id, rank_of(a.path))
+                for a in articles
+            ),
+        )
+
+    def remove_paths(self, paths: Iterable[str]) -> None:
+        self.db.executemany("DELETE FROM articles WHERE path=?", ((p,) for p in paths))
+
+    def known(self, site: str, key_hashes: Sequence[str], link_keys: Sequence[str]) -> Known:
+        return Known(
+            key_hashes=frozenset(self._present(site, "key_hash", key_hashes)),
+            link_keys=frozenset(self._present(site, "link_key", [k for k in link_keys if k])),
+        )
+
+    def _present(self, site: str, column: str, values: Sequence[str]) -> set[str]:
+        found: set[str] = set()
+        for start in range(0, len(values), _CHUNK):
+            chunk = values[start : start + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT {column} FROM articles WHERE site=? AND {column} IN ({marks})"
+            found.update(row[0] for row in self.db.execute(sql, (site, *chunk)))
+        return found
+
+    def taken_paths(self, paths: Sequence[str]) -> set[str]:
+        found: set[str] = set()
+        for start in range(0, len(paths), _CHUNK):
+            chunk = paths[start : start + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT path FROM articles WHERE path IN ({marks})"
+            found.update(row[0] for row in self.db.execute(sql, chunk))
+        return found
+
+    def lowest_flat_id(self, site: str) -> int | None:
+        row = self.db.execute(
+            "SELECT MIN(flat_id) FROM articles WHERE site=? AND flat_id IS NOT NULL", (site,)
+        ).fetchone()
+        return row[0]
+
+    def newest(self, site: str, limit: int) -> list[ListEntry]:
+        rows = self.db.execute(
+            "SELECT path, published_ms, title FROM articles WHERE site=?"
+            " ORDER BY published_ms DESC, rank DESC, path DESC LIMIT ?",
+            (site, limit),
+        )
+        return [ListEntry(*row) for row in rows]
+
+    def site_summary(self, site: str) -> tuple[int, int | None]:
+        """(number of articles, newest publication time) of a site."""
+        count, newest = self.db.execute(
+            "SELECT COUNT(*), MAX(published_ms) FROM articles WHERE site=?", (site,)
+        ).fetchone()
+        return count, newest
+
+    def sites_with_articles(self) -> list[str]:
+        return [row[0] for row in self.db.execute("SELECT DISTINCT site FROM articles")]
+
+    # --- sources -----------------------------------------------------------------------
+
+    def source(self, slug: str) -> SourceState | None:
+        row = self.db.execute(
+            "SELECT slug, url, last_attempt_ms, last_success_ms, last_error_ms, last_error_kind,"
+            " last_error, failures, etag, last_modified, body_hash FROM sources WHERE slug=?",
+            (slug,),
+        ).fetchone()
+        return SourceState(*row) if row else None
+
+    def record_outcome(self, outcome: SourceOutcome, now_ms: int) -> None:
+        fetched = outcome.fetched
+        self.db.execute(
+            "INSERT OR IGNORE INTO sources (slug, url) VALUES (?, ?)", (outcome.slug, fetched.url)
+        )
+        if outcome.ok:
+            self.db.execute(
+                "UPDATE sources SET url=?, last_attempt_ms=?, last_success_ms=?, failures=0,"
+                " etag=COALESCE(?, etag), last_modified=COALESCE(?, last_modified),"
+                " body_hash=COALESCE(?, body_hash) WHERE slug=?",
+                (fetched.url, now_ms, now_ms, fetched.etag, fetched.last_modified,
+                 outcome.body_hash, outcome.slug),
+            )
+        else:
+            self.db.execute(
+                "UPDATE sources SET url=?, last_attempt_ms=?, last_error_ms=?, last_error_kind=?,"
+                " last_error=?, failures=failures+1 WHERE slug=?",
+                (fetched.url, now_ms, now_ms, outcome.error_kind, outcome.error, outcome.slug),
+            )
+        self.db.execute(
+            "INSERT INTO fetches (site, started_ms, elapsed_ms, status, outcome, error_kind,"
+            " error, items, new_items) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (outcome.slug, fetched.started_ms or now_ms, fetched.elapsed_ms, fetched.status,
+             _outcome_word(outcome), outcome.error_kind, outcome.error, outcome.seen,
+             len(outcome.written)),
+        )
+
+
+def _outcome_word(outcome: SourceOutcome) -> str:
+    if not outcome.ok:
+        return "failed"
+    if outcome.fetched.not_modified:
+        return "not-modified"
+    if outcome.unchanged:
+        return "unchanged"
+    return "fetched"
