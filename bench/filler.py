@@ -1,8 +1,8 @@
 """Synthetic archived articles, to grow a mirror to a given size without fetching anything.
 
-Files follow newsmirror's layout `articles/<slug>/<YYYY>/<MM>/<DD>/<HHMMSS>-<12 hex>.md` (UTC)
-and the archive format; every file has its own link and hex name, and all are older than
-`before_ms`, so they never collide with what the feeds hold.
+Files follow newsmirror's layout `articles/<slug>/<YYYY>/<MM>/<DD>/<HHMMSS>-<12 hex>.md` in the
+mirror's zone (its `utc_offset`, +08:00 by default) and the archive format; every file has its
+own link and hex name, and all are older than `before_ms`, so none collides with a feed's item.
 """
 
 from __future__ import annotations
@@ -18,7 +18,9 @@ def article_text(ms: int, title: str, link: str) -> str:
     return f"<!--{ms}-->\n[{title}]({link})\n------\n\n{BODY}\n"
 
 
-def write_filler(root: Path, slugs: list[str], count: int, before_ms: int) -> int:
+def write_filler(
+    root: Path, slugs: list[str], count: int, before_ms: int, offset_minutes: int = 480
+) -> int:
     """Write `count` articles under root/articles, round-robin over `slugs`, one minute apart
     going back from a day before `before_ms`. Returns the number of files written."""
     made: set[Path] = set()
@@ -27,10 +29,11 @@ def write_filler(root: Path, slugs: list[str], count: int, before_ms: int) -> in
         ms = before_ms - 86_400_000 - k * 60_000
         link = f"https://filler.example.org/{slug}/{k:07d}.html"
         digest = hashlib.sha1(link.encode()).hexdigest()[:12]
-        day = Path(root, "articles", slug, time.strftime("%Y/%m/%d", time.gmtime(ms / 1000)))
+        local = time.gmtime(ms // 1000 + offset_minutes * 60)
+        day = Path(root, "articles", slug, time.strftime("%Y/%m/%d", local))
         if day not in made:
             day.mkdir(parents=True, exist_ok=True)
             made.add(day)
-        name = time.strftime("%H%M%S", time.gmtime(ms / 1000)) + f"-{digest}.md"
+        name = time.strftime("%H%M%S", local) + f"-{digest}.md"
         (day / name).write_text(article_text(ms, f"填充文章 {slug} {k}", link), encoding="utf-8")
     return count

@@ -79,7 +79,7 @@ def cmd_init(root: Path, args: argparse.Namespace) -> int:
     target = root / args.target if args.target else root
     report = scaffold.init(target, adopt=args.adopt, package=args.package)
     print(f"Created a mirror in {report.root}" + (" (new git repository)" if report.created_repo else ""))
-    if report.reindexed:
+    if report.reindexed and report.reindexed.articles:
         print(f"Indexed {report.reindexed.articles} archived articles.")
         for bad in report.reindexed.unreadable:
             print(f"  not an article file, left as it is: {bad.path} ({bad.reason})")
@@ -103,7 +103,7 @@ def cmd_run(root: Path, args: argparse.Namespace) -> int:
 
 
 def print_pass(report) -> None:  # type: ignore[no-untyped-def]
-    if report.reindexed:
+    if report.reindexed and report.reindexed.articles:
         print(f"Rebuilt the index from {report.reindexed.articles} archive files first.")
     for outcome in sorted(report.outcomes, key=lambda o: o.slug):
         name = report.sites[outcome.slug].name if outcome.slug in report.sites else outcome.slug

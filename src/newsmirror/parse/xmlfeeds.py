@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import html
 import re
 from collections.abc import Callable, Iterable
@@ -194,10 +195,12 @@ def _xhtml_inner(element: etree._Element) -> str:
     holder = next((c for c in element if _local(c.tag) == "div"), element)
     pieces = [html.escape(holder.text or "", quote=False)]
     for child in holder:
-        clone = etree.fromstring(etree.tostring(child))
+        clone = copy.deepcopy(child)
+        clone.tail = None
         for node in clone.iter():
             if isinstance(node.tag, str) and node.tag.startswith(f"{{{XHTML}}}"):
                 node.tag = _local(node.tag)
         etree.cleanup_namespaces(clone)
-        pieces.append(etree.tostring(clone, encoding="unicode", with_tail=True))
+        pieces.append(etree.tostring(clone, encoding="unicode"))
+        pieces.append(html.escape(child.tail or "", quote=False))
     return "".join(pieces)

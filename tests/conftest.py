@@ -1,0 +1,138 @@
+"""Shared fixtures: a loopback feed server, mirrors in temporary folders, the shared corpus."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SHARED = Path(os.environ.get("NEWSMIRROR_SHARED", REPO.parent / "shared"))
+
+
+def shared_path(*parts: str) -> Path:
+    """A path in the shared test data, or a skip when this checkout has none."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"shared test data not present: {path}")
+    return path
+
+
+@dataclass
+class Route:
+    body: bytes = b""
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class FeedServer:
+    """A loopback HTTP server whose answers the test sets per path."""
+
+    base: str
+    routes: dict[str, Route]
+    requests: list[tuple[str, dict[str, str]]]
+
+    def url(self, path: str) -> str:
+        return f"{self.base}{path}"
+
+    def serve(self, path: str, body: bytes | str, status: int = 200, **headers: str) -> str:
+        data = body.encode() if isinstance(body, str) else body
+        self.routes[path] = Route(data, status, {k.replace("_", "-"): v for k, v in headers.items()})
+        return self.url(path)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server_version = "feedserver/1"
+
+    def do_GET(self) -> None:
+        server: _Server = self.server  # type: ignore[assignment]
+        server.requests.append((self.path, dict(self.headers.items())))
+        route = server.routes.get(self.path)
+        if route is None:
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        self.send_response(route.status)
+        headers = {"Content-Type": "application/rss+xml; charset=utf-8", **route.headers}
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(route.body)))
+        self.end_headers()
+        self.wfile.write(route.body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256
+    routes: dict[str, Route]
+    requests: list[tuple[str, dict[str, str]]]
+
+
+@pytest.fixture
+def feed_server() -> Iterator[FeedServer]:
+    server = _Server(("127.0.0.1", 0), _Handler)
+    server.routes, server.requests = {}, []
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    host, port = server.server_address[:2]
+    try:
+        yield FeedServer(f"http://{host}:{port}", server.routes, server.requests)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def write_config(root: Path, sites: list[dict[str, str]], **mirror: object) -> None:
+    lines = ["[mirror]"] + [f"{k} = {v!r}".replace("'", '"') for k, v in mirror.items()]
+    for site in sites:
+        lines.append("[[site]]")
+        lines += [f'{k} = "{v}"' if isinstance(v, str) else f"{k} = {v}" for k, v in site.items()]
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "newsmirror.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def git(root: Path, *args: str) -> str:
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}
+    return subprocess.run(
+        ["git", "-C", str(root), *args], capture_output=True, text=True, check=True, env=env
+    ).stdout
+
+
+def rss(*items: str, extra_ns: str = "") -> str:
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"{extra_ns}>'
+        "<channel><title>t</title><link>https://example.org/</link><description>d</description>\n"
+        + "\n".join(items)
+        + "\n</channel></rss>\n"
+    )
+
+
+def rss_item(
+    n: int | str,
+    title: str | None = None,
+    date: str = "Mon, 05 Jul 2021 22:59:02 GMT",
+    link: str | None = None,
+    guid: str | None = None,
+    body: str = "<p>正文</p>",
+) -> str:
+    link = link if link is not None else f"https://example.org/a/{n}.html"
+    guid = guid if guid is not None else f"guid-{n}"
+    title = title if title is not None else f"标题 {n}"
+    return (
+        f"<item><title>{title}</title><link>{link}</link><guid>{guid}</guid>"
+        f"<pubDate>{date}</pubDate><content:encoded><![CDATA[{body}]]></content:encoded></item>"
+    )

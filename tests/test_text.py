@@ -1,0 +1,46 @@
+from newsmirror.clean.text import clean_title, js_trim, one_line_body
+
+
+def test_latin_lines_keep_a_space_between_words():
+    assert one_line_body("twenty\n  thousand") == "twenty thousand"
+    assert one_line_body("<p>The library says\n   twenty thousand readers.</p>") == (
+        "<p>The library says twenty thousand readers.</p>"
+    )
+
+
+def test_cjk_lines_and_tag_boundaries_join_with_nothing():
+    assert one_line_body("<p>第一句，\n    第二句。</p>") == "<p>第一句，第二句。</p>"
+    assert one_line_body("<p>a</p>\n      <p>b</p>\n") == "<p>a</p><p>b</p>"
+    assert one_line_body("中文\nEnglish") == "中文English"
+    assert one_line_body("English\n中文") == "English中文"
+
+
+def test_text_next_to_a_tag_keeps_its_space():
+    # `</b>` then text: joining with nothing would glue the bold word to the next one.
+    assert one_line_body("<b>twenty</b>\n thousand") == "<b>twenty</b> thousand"
+    assert one_line_body("twenty\n<b>thousand</b>") == "twenty <b>thousand</b>"
+
+
+def test_blank_and_whitespace_only_lines_vanish():
+    assert one_line_body("\n \u3000\n<p>x</p>\n\u00a0\n") == "<p>x</p>"
+    assert one_line_body("") == ""
+
+
+def test_pre_blocks_keep_their_line_breaks_as_references():
+    body = one_line_body("<pre>line 1\n  indented</pre>\n<p>after</p>")
+    assert "\n" not in body
+    assert body == "<pre>line 1&#10;  indented</pre><p>after</p>"
+
+
+def test_js_trim_is_javascript_whitespace_not_python_strip():
+    assert js_trim("\ufeff x \u3000") == "x"  # U+FEFF is JS white space, not Python's
+    assert js_trim("\u001c x \u0085") == "\u001c x \u0085"  # Python would strip these
+    assert js_trim("\u200b x") == "\u200b x"  # neither strips ZERO WIDTH SPACE
+
+
+def test_titles_stay_on_one_line_and_cannot_break_the_link():
+    assert clean_title("  客座评论： 自由主义的哀歌\n") == "客座评论： 自由主义的哀歌"
+    assert clean_title("one\ntwo\r\n three") == "one two three"
+    assert clean_title("a [b] c\\") == "a \\[b\\] c\\\\"
+    assert clean_title("tab\tinside\u00a0kept") == "tab\tinside\u00a0kept"
+    assert clean_title("nul\x00 gone") == "nul gone"
