@@ -79,10 +79,24 @@ class Mirror:
     def _ensure_state_dir(self) -> None:
         try:
             self.state_dir.mkdir(exist_ok=True)
+            ignore = self.state_dir / ".gitignore"
+            if not ignore.exists():  # the index never lands in git, whatever .gitignore says
+                ignore.write_text("*\n", encoding="utf-8")
         except OSError as exc:
             raise MirrorError(f"cannot write to {self.state_dir}: {exc.strerror}") from exc
         if not os.access(self.root, os.W_OK):
             raise MirrorError(f"cannot write to {self.root}")
+
+    def check_writable(self) -> None:
+        """Fail before fetching anything when the archive cannot take new files."""
+        folder = self.root / "articles"
+        probe = folder / f".newsmirror-probe-{os.getpid()}"
+        try:
+            folder.mkdir(exist_ok=True)
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError as exc:
+            raise MirrorError(f"cannot write to the archive {folder}: {exc.strerror}") from exc
 
     # --- index ---------------------------------------------------------------------------
 

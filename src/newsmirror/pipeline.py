@@ -49,6 +49,7 @@ class PassReport:
 def run_pass(mirror: Mirror, commit: bool = True, push: bool = False) -> PassReport:
     started = time.monotonic()
     with mirror.lock():
+        mirror.check_writable()
         index, reindexed = mirror.fresh_index()
         try:
             outcomes = _archive_all(mirror, index)

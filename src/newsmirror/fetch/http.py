@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
+import ssl
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -161,15 +163,23 @@ def _failure(request: Request, started: float, kind: str, message: str, status: 
     )
 
 
-def _connect_kind(exc: httpx.ConnectError) -> str:
+def _connect_kind(exc: BaseException) -> str:
+    """dns, tls, refused or connect: from the OS error at the bottom of httpx's chain."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, socket.gaierror):
+            return "dns"
+        if isinstance(seen, ssl.SSLError):
+            return "tls"
+        if isinstance(seen, ConnectionRefusedError):
+            return "refused"
+        seen = seen.__cause__ or seen.__context__
     text = str(exc).lower()
-    if "name or service" in text or "nodename" in text or "getaddrinfo" in text:
+    if "name or service" in text or "getaddrinfo" in text or "nodename" in text:
         return "dns"
     if "ssl" in text or "certificate" in text:
         return "tls"
-    if "refused" in text:
-        return "refused"
-    return "connect"
+    return "refused" if "refused" in text else "connect"
 
 
 def _read_file(request: Request, policy: FetchPolicy, started: float) -> Fetched:

@@ -1,0 +1,225 @@
+"""Passes of the mirror against a loopback feed server."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+from conftest import git, rss, rss_item, write_config
+from newsmirror.cli import main
+from newsmirror.mirror import Mirror
+from newsmirror.store.article import parse
+
+
+def run(mirror: Path, *extra: str) -> int:
+    return main(["-C", str(mirror), "run", *extra])
+
+
+def articles(mirror: Path, slug: str) -> dict[str, str]:
+    base = mirror / "articles" / slug
+    return {
+        str(p.relative_to(mirror)): p.read_text(encoding="utf-8") for p in sorted(base.rglob("*.md"))
+    }
+
+
+def day(n: int, hh: int = 12) -> str:
+    return f"Mon, {n:02d} Jul 2021 {hh:02d}:00:00 GMT"
+
+
+@pytest.fixture
+def mirror(tmp_path: Path, feed_server) -> Path:
+    root = tmp_path / "m"
+    write_config(
+        root,
+        [
+            {"name": "甲", "slug": "a", "url": feed_server.url("/a.xml")},
+            {"name": "乙", "slug": "b", "url": feed_server.url("/b.xml")},
+        ],
+    )
+    feed_server.serve("/a.xml", rss(rss_item(1, date=day(1)), rss_item(2, date=day(2))))
+    feed_server.serve("/b.xml", rss(rss_item(9, date=day(3))))
+    return root
+
+
+def test_first_pass_writes_articles_lists_and_readme(mirror: Path):
+    assert run(mirror, "--no-commit") == 0
+    files = articles(mirror, "a")
+    assert list(files) == [
+        "articles/a/2021/07/01/200000-" + _hash("guid-1") + ".md",
+        "articles/a/2021/07/02/200000-" + _hash("guid-2") + ".md",
+    ]
+    assert parse(files[next(iter(files))]).title == "标题 1"
+    listing = (mirror / "lists" / "甲.md").read_text(encoding="utf-8")
+    assert listing.startswith("甲\n------\n\n7-2 [标题 2](/articles/a/2021/07/02/")
+    assert listing.endswith(".md)\n\n7-1 [标题 1](/articles/a/2021/07/01/200000-" + _hash("guid-1") + ".md)\n\n")
+    readme = (mirror / "README.md").read_text(encoding="utf-8")
+    assert "[甲](lists/甲.md)" in readme and "[乙](lists/乙.md)" in readme
+
+
+def _hash(guid: str) -> str:
+    from newsmirror.clean.entry import key_hash
+
+    return key_hash(guid)
+
+
+def test_second_pass_writes_nothing_and_items_are_never_duplicated(mirror: Path, feed_server):
+    run(mirror, "--no-commit")
+    before = articles(mirror, "a")
+    # Same items again; one re-dated upstream, one with a new guid but the same link.
+    feed_server.serve(
+        "/a.xml",
+        rss(rss_item(1, date=day(5)), rss_item(2, guid="other-guid"), rss_item(3, date=day(4))),
+    )
+    assert run(mirror, "--no-commit") == 0
+    after = articles(mirror, "a")
+    assert set(before) < set(after) and len(after) == 3
+    assert all(after[p] == before[p] for p in before)
+
+
+def test_back_dated_items_are_not_lost(mirror: Path, feed_server):
+    run(mirror, "--no-commit")
+    # Older than everything archived: the old system dropped such items.
+    feed_server.serve("/a.xml", rss(rss_item(1, date=day(1)), rss_item(0, date="Mon, 01 Jan 2001 00:00:00 GMT")))
+    run(mirror, "--no-commit")
+    assert any("/2001/01/01/" in p for p in articles(mirror, "a"))
+
+
+def test_a_failing_source_is_reported_and_recorded_but_the_pass_succeeds(mirror, feed_server, capsys):
+    feed_server.serve("/b.xml", "gone", status=404)
+    feed_server.serve("/a.xml", "<html><body>not a feed</body></html>")
+    assert run(mirror, "--no-commit") == 0
+    out = capsys.readouterr().out
+    assert "FAILED 乙 (b): http: HTTP 404" in out
+    assert "FAILED 甲 (a): not_a_feed" in out
+    assert main(["-C", str(mirror), "status"]) == 0
+    status = capsys.readouterr().out
+    assert "http: HTTP 404 Not Found (1x in a row)" in status
+
+
+def test_unreachable_source_is_a_failure_not_a_crash(tmp_path, capsys):
+    root = tmp_path / "m"
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    write_config(root, [{"name": "x", "slug": "x", "url": f"http://127.0.0.1:{port}/f.xml"}])
+    assert run(root, "--no-commit") == 0
+    assert "FAILED x (x): refused" in capsys.readouterr().out
+
+
+def test_only_changed_sites_get_their_list_rewritten(mirror: Path, feed_server):
+    run(mirror, "--no-commit")
+    list_b = mirror / "lists" / "乙.md"
+    list_b.write_text("hand edit\n", encoding="utf-8")
+    feed_server.serve("/a.xml", rss(rss_item(1, date=day(1)), rss_item(7, date=day(7))))
+    run(mirror, "--no-commit")
+    assert list_b.read_text(encoding="utf-8") == "hand edit\n"
+    assert "7-7 [标题 7]" in (mirror / "lists" / "甲.md").read_text(encoding="utf-8")
+    assert main(["-C", str(mirror), "build"]) == 0
+    assert list_b.read_text(encoding="utf-8").startswith("乙\n------\n\n7-3 [标题 9]")
+
+
+def test_list_is_newest_first_and_limited(tmp_path, feed_server):
+    root = tmp_path / "m"
+    write_config(root, [{"name": "n", "slug": "n", "url": feed_server.url("/n.xml")}], list_size=3)
+    feed_server.serve("/n.xml", rss(*(rss_item(i, date=day(i)) for i in range(1, 10))))
+    run(root, "--no-commit")
+    lines = [ln for ln in (root / "lists" / "n.md").read_text().splitlines() if ln[:1].isdigit()]
+    assert [ln.split(" ")[0] for ln in lines] == ["7-9", "7-8", "7-7"]
+
+
+def test_a_pass_with_nothing_new_does_not_read_the_archive(mirror: Path, feed_server, monkeypatch):
+    run(mirror, "--no-commit")
+    feed_server.serve("/a.xml", rss(rss_item(2, date=day(2)), rss_item(1, date=day(1))))  # reordered
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError(f"the archive was listed: {args}")
+
+    monkeypatch.setattr(os, "walk", forbidden)
+    monkeypatch.setattr(os, "scandir", forbidden)
+    monkeypatch.setattr(os, "listdir", forbidden)
+    monkeypatch.setattr(Path, "iterdir", forbidden)
+    monkeypatch.setattr(Path, "rglob", forbidden)
+    assert run(mirror, "--no-commit") == 0
+
+
+def test_missing_or_stale_index_is_rebuilt_from_the_files(mirror: Path, feed_server):
+    run(mirror, "--no-commit")
+    index_file = mirror / ".newsmirror" / "index.sqlite"
+    os.remove(index_file)
+    assert run(mirror, "--no-commit") == 0  # rebuilt: the known items are not written again
+    assert len(articles(mirror, "a")) == 2
+    index_file.write_bytes(b"this is not a database")
+    for extra in ("-wal", "-shm"):
+        Path(str(index_file) + extra).unlink(missing_ok=True)
+    assert run(mirror, "--no-commit") == 0
+    assert len(articles(mirror, "a")) == 2
+
+
+def test_commits_with_a_summary_and_not_when_nothing_is_new(mirror: Path, feed_server):
+    git(mirror, "init", "-q")
+    assert run(mirror) == 0
+    log = git(mirror, "log", "--format=%s")
+    assert log.splitlines() == ["Archive 3 new articles from 甲 2, 乙 1"]
+    assert run(mirror) == 0
+    assert len(git(mirror, "log", "--format=%s").splitlines()) == 1
+    assert git(mirror, "status", "--porcelain") == "?? newsmirror.toml\n"  # the index is never shown
+
+
+def test_commit_message_names_failed_sources(mirror: Path, feed_server):
+    git(mirror, "init", "-q")
+    feed_server.serve("/b.xml", "oops", status=500)
+    run(mirror)
+    message = git(mirror, "log", "-1", "--format=%B")
+    assert message.startswith("Archive 2 new articles from 甲 2")
+    assert "- 乙 (b): http: HTTP 500" in message
+
+
+def test_index_follows_commits_made_elsewhere(mirror: Path, feed_server, tmp_path):
+    git(mirror, "init", "-q")
+    run(mirror)
+    # Another machine's run adds an article; we pull it: the index catches up from the diff.
+    other = tmp_path / "other"
+    git(tmp_path, "clone", "-q", str(mirror), str(other))
+    write_config(other, [{"name": "甲", "slug": "a", "url": feed_server.url("/a.xml")},
+                         {"name": "乙", "slug": "b", "url": feed_server.url("/b.xml")}])
+    feed_server.serve("/a.xml", rss(rss_item(1, date=day(1)), rss_item(5, date=day(5))))
+    run(other)
+    git(mirror, "pull", "-q", str(other), "HEAD")
+    before = len(articles(mirror, "a"))
+    run(mirror)
+    assert len(articles(mirror, "a")) == before == 3
+    index = Mirror.open(mirror).open_index()
+    assert index.site_summary("a")[0] == 3
+    index.close()
+
+
+def test_second_run_refuses_while_the_lock_is_held(mirror: Path, capsys):
+    m = Mirror.open(mirror)
+    with m.lock():
+        assert run(mirror, "--no-commit") == 3
+    assert "another newsmirror run holds the lock" in capsys.readouterr().err
+    assert run(mirror, "--no-commit") == 0
+
+
+def test_bad_configuration_names_file_and_key(tmp_path, capsys):
+    root = tmp_path / "m"
+    write_config(root, [{"name": "x", "slug": "Bad Slug", "url": "https://a.org/f"}])
+    assert run(root) == 2
+    err = capsys.readouterr().err
+    assert "newsmirror.toml: site[0].slug: must be lower-case" in err
+
+
+def test_a_folder_that_is_not_a_mirror_is_an_error(tmp_path, capsys):
+    assert run(tmp_path / "missing") == 1
+    assert "is not a directory" in capsys.readouterr().err
+    assert run(tmp_path) == 2  # a folder, but no configuration
+    assert "newsmirror.toml: not found" in capsys.readouterr().err
+
+
+def test_an_unwritable_archive_stops_the_pass_before_fetching(mirror: Path, feed_server, capsys):
+    (mirror / "articles").write_text("a file where the archive folder should be")
+    assert run(mirror, "--no-commit") == 1
+    assert "cannot write to the archive" in capsys.readouterr().err
+    assert feed_server.requests == []
