@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -25,6 +26,21 @@ def shared_path(*parts: str) -> Path:
     return path
 
 
+_real_getaddrinfo = socket.getaddrinfo
+
+
+@pytest.fixture(autouse=True)
+def loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test may reach beyond this machine: name look-ups of other hosts fail at once."""
+
+    def guarded(host, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if host not in ("127.0.0.1", "localhost", "::1", None):
+            raise socket.gaierror(socket.EAI_NONAME, f"tests stay on loopback: {host}")
+        return _real_getaddrinfo(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", guarded)
+
+
 @dataclass
 class Route:
     body: bytes = b""
@@ -45,7 +61,9 @@ class FeedServer:
 
     def serve(self, path: str, body: bytes | str, status: int = 200, **headers: str) -> str:
         data = body.encode() if isinstance(body, str) else body
-        self.routes[path] = Route(data, status, {k.replace("_", "-"): v for k, v in headers.items()})
+        self.routes[path] = Route(
+            data, status, {k.replace("_", "-"): v for k, v in headers.items()}
+        )
         return self.url(path)
 
 
@@ -104,8 +122,13 @@ def write_config(root: Path, sites: list[dict[str, str]], **mirror: object) -> N
 
 
 def git(root: Path, *args: str) -> str:
-    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t",
-           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@t",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@t",
+    }
     return subprocess.run(
         ["git", "-C", str(root), *args], capture_output=True, text=True, check=True, env=env
     ).stdout

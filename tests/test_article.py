@@ -24,8 +24,13 @@ def test_old_titles_with_brackets_and_newlines_round_trip():
 
 @pytest.mark.parametrize(
     "text",
-    ["", "hello\n", "<!--x-->\n[a](b)\n------\n\nc\n", "<!--1-->\n[a](b)\n-----\n\nc\n",
-     "<!--1-->\n[a](b)\n------\n\nno final newline"],
+    [
+        "",
+        "hello\n",
+        "<!--x-->\n[a](b)\n------\n\nc\n",
+        "<!--1-->\n[a](b)\n-----\n\nc\n",
+        "<!--1-->\n[a](b)\n------\n\nno final newline",
+    ],
 )
 def test_malformed_files_are_refused(text):
     with pytest.raises(ArticleFormatError):

@@ -18,7 +18,8 @@ def run(mirror: Path, *extra: str) -> int:
 def articles(mirror: Path, slug: str) -> dict[str, str]:
     base = mirror / "articles" / slug
     return {
-        str(p.relative_to(mirror)): p.read_text(encoding="utf-8") for p in sorted(base.rglob("*.md"))
+        str(p.relative_to(mirror)): p.read_text(encoding="utf-8")
+        for p in sorted(base.rglob("*.md"))
     }
 
 
@@ -51,7 +52,9 @@ def test_first_pass_writes_articles_lists_and_readme(mirror: Path):
     assert parse(files[next(iter(files))]).title == "标题 1"
     listing = (mirror / "lists" / "甲.md").read_text(encoding="utf-8")
     assert listing.startswith("甲\n------\n\n7-2 [标题 2](/articles/a/2021/07/02/")
-    assert listing.endswith(".md)\n\n7-1 [标题 1](/articles/a/2021/07/01/200000-" + _hash("guid-1") + ".md)\n\n")
+    assert listing.endswith(
+        ".md)\n\n7-1 [标题 1](/articles/a/2021/07/01/200000-" + _hash("guid-1") + ".md)\n\n"
+    )
     readme = (mirror / "README.md").read_text(encoding="utf-8")
     assert "[甲](lists/甲.md)" in readme and "[乙](lists/乙.md)" in readme
 
@@ -79,12 +82,16 @@ def test_second_pass_writes_nothing_and_items_are_never_duplicated(mirror: Path,
 def test_back_dated_items_are_not_lost(mirror: Path, feed_server):
     run(mirror, "--no-commit")
     # Older than everything archived: the old system dropped such items.
-    feed_server.serve("/a.xml", rss(rss_item(1, date=day(1)), rss_item(0, date="Mon, 01 Jan 2001 00:00:00 GMT")))
+    feed_server.serve(
+        "/a.xml", rss(rss_item(1, date=day(1)), rss_item(0, date="Mon, 01 Jan 2001 00:00:00 GMT"))
+    )
     run(mirror, "--no-commit")
     assert any("/2001/01/01/" in p for p in articles(mirror, "a"))
 
 
-def test_a_failing_source_is_reported_and_recorded_but_the_pass_succeeds(mirror, feed_server, capsys):
+def test_a_failing_source_is_reported_and_recorded_but_the_pass_succeeds(
+    mirror, feed_server, capsys
+):
     feed_server.serve("/b.xml", "gone", status=404)
     feed_server.serve("/a.xml", "<html><body>not a feed</body></html>")
     assert run(mirror, "--no-commit") == 0
@@ -131,7 +138,9 @@ def test_list_is_newest_first_and_limited(tmp_path, feed_server):
 
 def test_a_pass_with_nothing_new_does_not_read_the_archive(mirror: Path, feed_server, monkeypatch):
     run(mirror, "--no-commit")
-    feed_server.serve("/a.xml", rss(rss_item(2, date=day(2)), rss_item(1, date=day(1))))  # reordered
+    feed_server.serve(
+        "/a.xml", rss(rss_item(2, date=day(2)), rss_item(1, date=day(1)))
+    )  # reordered
 
     def forbidden(*args, **kwargs):
         raise AssertionError(f"the archive was listed: {args}")
@@ -164,7 +173,9 @@ def test_commits_with_a_summary_and_not_when_nothing_is_new(mirror: Path, feed_s
     assert log.splitlines() == ["Archive 3 new articles from 甲 2, 乙 1"]
     assert run(mirror) == 0
     assert len(git(mirror, "log", "--format=%s").splitlines()) == 1
-    assert git(mirror, "status", "--porcelain") == "?? newsmirror.toml\n"  # the index is never shown
+    assert (
+        git(mirror, "status", "--porcelain") == "?? newsmirror.toml\n"
+    )  # the index is never shown
 
 
 def test_commit_message_names_failed_sources(mirror: Path, feed_server):
@@ -182,8 +193,13 @@ def test_index_follows_commits_made_elsewhere(mirror: Path, feed_server, tmp_pat
     # Another machine's run adds an article; we pull it: the index catches up from the diff.
     other = tmp_path / "other"
     git(tmp_path, "clone", "-q", str(mirror), str(other))
-    write_config(other, [{"name": "甲", "slug": "a", "url": feed_server.url("/a.xml")},
-                         {"name": "乙", "slug": "b", "url": feed_server.url("/b.xml")}])
+    write_config(
+        other,
+        [
+            {"name": "甲", "slug": "a", "url": feed_server.url("/a.xml")},
+            {"name": "乙", "slug": "b", "url": feed_server.url("/b.xml")},
+        ],
+    )
     feed_server.serve("/a.xml", rss(rss_item(1, date=day(1)), rss_item(5, date=day(5))))
     run(other)
     git(mirror, "pull", "-q", str(other), "HEAD")

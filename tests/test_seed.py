@@ -38,9 +38,10 @@ def rss_feed(title: str, url: str, body: str) -> str:
         '<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/">\n'
         "<channel><title>美国之音</title><link>https://www.voachinese.com/</link>\n"
         f"<item>\n  <title>  {escape(title)}\n  </title>\n  <link>{shouting(url)}</link>\n"
-        f"  <guid isPermaLink=\"false\">5954259</guid>\n  <pubDate>{SEED_DATE}</pubDate>\n"
+        f'  <guid isPermaLink="false">5954259</guid>\n  <pubDate>{SEED_DATE}</pubDate>\n'
         "  <description>摘要</description>\n"
-        f"  <content:encoded><![CDATA[\n        {spread_over_lines(body)}\n      ]]></content:encoded>\n"
+        f"  <content:encoded><![CDATA[\n        {spread_over_lines(body)}\n"
+        "      ]]></content:encoded>\n"
         "</item>\n</channel></rss>\n"
     )
 
@@ -49,7 +50,7 @@ def atom_feed(title: str, url: str, body: str) -> str:
     return (
         '<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom">\n'
         "<title>美国之音</title><id>urn:voa</id><updated>2021-07-06T00:00:00Z</updated>\n"
-        f"<entry>\n  <title type=\"text\">\n    {escape(title)}  </title>\n"
+        f'<entry>\n  <title type="text">\n    {escape(title)}  </title>\n'
         f'  <link rel="alternate" type="text/html" href="{escape(shouting(url))}"/>\n'
         "  <id>urn:voa:5954259</id>\n"
         "  <updated>2021-07-06T01:00:00Z</updated>\n"

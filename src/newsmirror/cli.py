@@ -35,7 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
     init = commands.add_parser("init", help="create a mirror (or adopt an old archive)")
     init.add_argument("target", nargs="?", metavar="DIR", help="directory (default: -C DIR)")
     init.add_argument(
-        "--adopt", action="store_true", help="turn an existing archive of the old system into a mirror"
+        "--adopt",
+        action="store_true",
+        help="turn an existing archive of the old system into a mirror",
     )
     init.add_argument(
         "--package", metavar="SPEC", help="what the workflow pip-installs (default: this version)"
@@ -78,7 +80,10 @@ def cmd_init(root: Path, args: argparse.Namespace) -> int:
 
     target = root / args.target if args.target else root
     report = scaffold.init(target, adopt=args.adopt, package=args.package)
-    print(f"Created a mirror in {report.root}" + (" (new git repository)" if report.created_repo else ""))
+    print(
+        f"Created a mirror in {report.root}"
+        + (" (new git repository)" if report.created_repo else "")
+    )
     if report.reindexed and report.reindexed.articles:
         print(f"Indexed {report.reindexed.articles} archived articles.")
         for bad in report.reindexed.unreadable:
@@ -86,7 +91,10 @@ def cmd_init(root: Path, args: argparse.Namespace) -> int:
     if args.adopt:
         for site in report.sites:
             if site.folders or site.layout == "flat":
-                print(f"  {site.name}: articles/{site.slug}" + "".join(f" + articles/{f}" for f in site.folders))
+                print(
+                    f"  {site.name}: articles/{site.slug}"
+                    + "".join(f" + articles/{f}" for f in site.folders)
+                )
         for folder in report.unclaimed_folders:
             print(f"  articles/{folder}: no known site; kept as an archive-only site")
     print(f"Edit {report.root / 'newsmirror.toml'} to choose sources, then run `newsmirror run`.")

@@ -120,7 +120,8 @@ def load(path: Path) -> Config:
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(display, None, "not found (is this a mirror? try `newsmirror init`)")
+        problem = "not found (is this a mirror? try `newsmirror init`)"
+        raise ConfigError(display, None, problem) from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(display, None, f"not valid TOML: {exc}") from exc
     return from_dict(raw, path)
@@ -194,7 +195,7 @@ def _check_site(values: dict[str, Any], where: str, display: str) -> None:
     name, slug, url = values["name"], values["slug"], values["url"]
     if not name.strip() or _BAD_NAME_CHARS.search(name) or name in (".", "..") or len(name) > 80:
         raise ConfigError(
-            display, f"{where}.name", "must be 1-80 characters without / \\ : * ? \" < > | "
+            display, f"{where}.name", 'must be 1-80 characters without / \\ : * ? " < > | '
         )
     if not _SLUG.match(slug):
         raise ConfigError(display, f"{where}.slug", "must be lower-case letters, digits, - or _")
@@ -215,7 +216,9 @@ def _check_unique(sites: tuple[Site, ...], display: str) -> None:
     owners: dict[str, int] = {}
     for i, site in enumerate(sites):
         tokens = [("name", f"name:{site.name}")]
-        tokens += [("slug" if f == site.slug else "folders", f"folder:{f}") for f in site.all_folders]
+        tokens += [
+            ("slug" if f == site.slug else "folders", f"folder:{f}") for f in site.all_folders
+        ]
         for key, token in tokens:
             if token in owners:
                 raise ConfigError(

@@ -67,7 +67,9 @@ class Mirror:
             if not _try_lock(handle):
                 handle.seek(0)
                 holder = handle.read().strip() or "another process"
-                raise LockedError(f"another newsmirror run holds the lock of {self.root} ({holder})")
+                raise LockedError(
+                    f"another newsmirror run holds the lock of {self.root} ({holder})"
+                )
             handle.seek(0)
             handle.truncate()
             handle.write(f"pid {os.getpid()}")
@@ -134,7 +136,9 @@ class Mirror:
                     index.remove_paths([path])
                 elif path.endswith(".md"):
                     try:
-                        index.add_articles([scan.read_archived(self.root, path, self.site_of(path))])
+                        index.add_articles(
+                            [scan.read_archived(self.root, path, self.site_of(path))]
+                        )
                     except (OSError, ArticleFormatError):
                         index.remove_paths([path])
             index.set_meta("head", current)
@@ -169,7 +173,9 @@ class Mirror:
 
     def write_list(self, index: Index, site: Site) -> bool:
         entries = index.newest(site.slug, self.config.list_size)
-        return self.writer.write_if_changed(list_path(site), render_list(site, entries, self.config))
+        return self.writer.write_if_changed(
+            list_path(site), render_list(site, entries, self.config)
+        )
 
     def write_readme(self) -> bool:
         return self.writer.write_if_changed("README.md", render_readme(self.config))

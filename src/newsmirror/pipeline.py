@@ -169,7 +169,9 @@ def _place(
         n = 1
         while path in taken:
             n += 1
-            path = date_path(site.slug, candidate.article.published_ms, candidate.key_hash, offset, n)
+            path = date_path(
+                site.slug, candidate.article.published_ms, candidate.key_hash, offset, n
+            )
         taken.add(path)
         placed.append((path, candidate))
     return placed
@@ -218,5 +220,7 @@ def commit_message(mirror: Mirror, outcomes: Sequence[SourceOutcome]) -> str:
     lines = [subject]
     if failed:
         lines += ["", f"{len(failed)} source(s) failed:"]
-        lines += [f"- {names.get(o.slug, o.slug)} ({o.slug}): {o.error_kind}: {o.error}" for o in failed]
+        lines += [
+            f"- {names.get(o.slug, o.slug)} ({o.slug}): {o.error_kind}: {o.error}" for o in failed
+        ]
     return "\n".join(lines) + "\n"

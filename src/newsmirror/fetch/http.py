@@ -109,7 +109,10 @@ async def _get(
             return _answer(request, response, started, None, not_modified=True)
         if response.status_code >= 400:
             return _failure(
-                request, started, "http", f"HTTP {response.status_code} {response.reason_phrase}",
+                request,
+                started,
+                "http",
+                f"HTTP {response.status_code} {response.reason_phrase}",
                 status=response.status_code,
             )
         body = await _read_limited(response, policy.max_bytes)

@@ -18,9 +18,7 @@ def parse_tolerant(body: bytes) -> ParsedFeed:
         reason = result.get("bozo_exception") or "no feed found"
         raise ParseError(f"not a feed: {reason}")
     entries = tuple(_entry(e) for e in result.entries)
-    return ParsedFeed(
-        format=result.get("version") or "unknown", entries=entries, recovered=True
-    )
+    return ParsedFeed(format=result.get("version") or "unknown", entries=entries, recovered=True)
 
 
 def _entry(entry: Any) -> FeedEntry:

@@ -166,7 +166,9 @@ def _atom_entry(entry: etree._Element, ns: str) -> FeedEntry:
             categories.append(child.get("term") or child.get("label") or "")
         elif local in ("published", "issued", "updated", "modified"):
             dates[local] = _text(child)
-    published = next((dates[k] for k in ("published", "issued", "updated", "modified") if k in dates), None)
+    published = next(
+        (dates[k] for k in ("published", "issued", "updated", "modified") if k in dates), None
+    )
     return FeedEntry(
         title=title,
         link=link,

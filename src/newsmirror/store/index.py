@@ -159,8 +159,17 @@ class Index:
             "INSERT OR REPLACE INTO articles (path, site, published_ms, title, url, key_hash,"
             " link_key, flat_id, rank) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
-                (a.path, a.site, a.published_ms, a.title, a.url, a.key_hash, a.link_key,
-                 a.flat_id, rank_of(a.path))
+                (
+                    a.path,
+                    a.site,
+                    a.published_ms,
+                    a.title,
+                    a.url,
+                    a.key_hash,
+                    a.link_key,
+                    a.flat_id,
+                    rank_of(a.path),
+                )
                 for a in articles
             ),
         )
@@ -236,8 +245,15 @@ class Index:
                 "UPDATE sources SET url=?, last_attempt_ms=?, last_success_ms=?, failures=0,"
                 " etag=COALESCE(?, etag), last_modified=COALESCE(?, last_modified),"
                 " body_hash=COALESCE(?, body_hash) WHERE slug=?",
-                (fetched.url, now_ms, now_ms, fetched.etag, fetched.last_modified,
-                 outcome.body_hash, outcome.slug),
+                (
+                    fetched.url,
+                    now_ms,
+                    now_ms,
+                    fetched.etag,
+                    fetched.last_modified,
+                    outcome.body_hash,
+                    outcome.slug,
+                ),
             )
         else:
             self.db.execute(
@@ -248,9 +264,17 @@ class Index:
         self.db.execute(
             "INSERT INTO fetches (site, started_ms, elapsed_ms, status, outcome, error_kind,"
             " error, items, new_items) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (outcome.slug, fetched.started_ms or now_ms, fetched.elapsed_ms, fetched.status,
-             _outcome_word(outcome), outcome.error_kind, outcome.error, outcome.seen,
-             len(outcome.written)),
+            (
+                outcome.slug,
+                fetched.started_ms or now_ms,
+                fetched.elapsed_ms,
+                fetched.status,
+                _outcome_word(outcome),
+                outcome.error_kind,
+                outcome.error,
+                outcome.seen,
+                len(outcome.written),
+            ),
         )
 
 
