@@ -102,7 +102,8 @@ def render(s: Samples, info: Info, problems: list[str]) -> str:
         f"# newsmirror core benchmark, {dt.date.today()}",
         "",
         f"{info['feeds']} feeds x 50 items ({info['feeds'] * 50:,} items; "
-        f"{info['corpus_mb']:.0f} MB of feeds), medians of {info['runs']} runs; {info['machine']}.",
+        f"{info['corpus_mb']:.0f} MB of feeds), medians of {info['runs']} runs; {info['machine']}; "
+        f"peak RSS by {info['rss_method']}.",
         "",
         *core_table(s),
     ]
