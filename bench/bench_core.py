@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
+from datetime import date
 from functools import partial
 from pathlib import Path
 
@@ -82,6 +83,7 @@ class Bench:
         (old / "node_modules").symlink_to(BENCH / "node_modules")
         node = subprocess.run(["node", "--version"], capture_output=True, text=True)
         self.info["rss_method"] = RSS_METHOD
+        self.info["tmp"] = str(self.tmp)
         self.info["machine"] = (
             f"{os.cpu_count()} CPUs, Node.js {node.stdout.strip()}, "
             f"Python {platform.python_version()}"
@@ -247,6 +249,7 @@ def parse_args() -> argparse.Namespace:
     ap.add_argument("--baseline-only", action="store_true")
     ap.add_argument("--feeds", type=int, default=200)
     ap.add_argument("--big", type=int, default=100_000, help="articles in the big scale mirror")
+    ap.add_argument("--tmp", type=Path, help="where the temporary directory goes (e.g. /dev/shm)")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
     args = ap.parse_args()
     if args.quick:
@@ -260,7 +263,7 @@ def main() -> int:
     if not (args.shared / "bench" / "genfeeds.py").is_file():
         print(f"SKIP: no {args.shared}/bench/genfeeds.py (pass --shared PATH)")
         return 0
-    tmp = Path(tempfile.mkdtemp(prefix="newsmirror-bench-"))
+    tmp = Path(tempfile.mkdtemp(prefix="newsmirror-bench-", dir=args.tmp))
     bench = Bench(args, tmp)
     try:
         bench.make_corpus()
@@ -283,8 +286,9 @@ def main() -> int:
     text = report.render(bench.samples, bench.info, bench.problems)
     print(text)
     scratch = args.quick or not with_new or args.feeds != 200 or args.big != 100_000
-    folder = BENCH / "results" / ("scratch" if scratch else "")
-    stem = report.save(folder, text, bench.samples, bench.info, bench.problems)
+    name = f"core-{date.today()}" + (f"-{args.tmp.name}" if args.tmp else "")
+    stem = BENCH / "results" / ("scratch" if scratch else "") / name
+    report.save(stem, text, bench.samples, bench.info, bench.problems)
     print(f"wrote {stem}.md and {stem}.json")
     return 0
 

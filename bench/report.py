@@ -103,7 +103,7 @@ def render(s: Samples, info: Info, problems: list[str]) -> str:
         "",
         f"{info['feeds']} feeds x 50 items ({info['feeds'] * 50:,} items; "
         f"{info['corpus_mb']:.0f} MB of feeds), medians of {info['runs']} runs; {info['machine']}; "
-        f"peak RSS by {info['rss_method']}.",
+        f"peak RSS by {info['rss_method']}; archives under {info['tmp']}.",
         "",
         *core_table(s),
     ]
@@ -126,9 +126,8 @@ def render(s: Samples, info: Info, problems: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def save(folder: Path, text: str, s: Samples, info: Info, problems: list[str]) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    stem = folder / f"core-{dt.date.today()}"
+def save(stem: Path, text: str, s: Samples, info: Info, problems: list[str]) -> Path:
+    stem.parent.mkdir(parents=True, exist_ok=True)
     stem.with_suffix(".md").write_text(text, "utf-8")
     raw = {
         "info": info,
