@@ -36,6 +36,7 @@ MIRROR_SETTINGS = (
     Setting("concurrency", int, 32, "sources fetched at the same time"),
     Setting("timeout", float, 30.0, "seconds allowed for one feed request"),
     Setting("max_bytes", int, 64 * 1024 * 1024, "largest feed body accepted"),
+    Setting("workers", int, 0, "processes for a pass (0: one per core for 16+ sources)"),
 )
 
 SITE_SETTINGS = (
@@ -77,6 +78,7 @@ class Config:
     concurrency: int = 32
     timeout: float = 30.0
     max_bytes: int = 64 * 1024 * 1024
+    workers: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -169,8 +171,11 @@ def _typed(value: Any, setting: Setting, key: str, display: str) -> Any:
         raise ConfigError(display, key, f"must be a {wanted.__name__}, not {value!r}")
     if setting.choices and value not in setting.choices:
         raise ConfigError(display, key, f"must be one of {', '.join(setting.choices)}")
-    if wanted in (int, float) and value <= 0:
-        raise ConfigError(display, key, "must be greater than 0")
+    zero_allowed = setting.default == 0
+    if wanted in (int, float) and (value < 0 or (value == 0 and not zero_allowed)):
+        raise ConfigError(
+            display, key, "must be 0 or more" if zero_allowed else "must be more than 0"
+        )
     return value
 
 

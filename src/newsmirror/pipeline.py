@@ -9,10 +9,12 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import partial
+from pathlib import Path
 
 from newsmirror.clean.entry import to_candidate
-from newsmirror.config import Site
+from newsmirror.config import Config, Site
 from newsmirror.errors import ParseError
 from newsmirror.fetch.http import FetchPolicy, Request, fetch_all
 from newsmirror.mirror import Mirror, ReindexReport
@@ -24,6 +26,7 @@ from newsmirror.store import article as article_format
 from newsmirror.store.identity import new_candidates
 from newsmirror.store.index import Index
 from newsmirror.store.layout import date_path, flat_id_of, flat_path
+from newsmirror.workers import plan_shards, run_shards, worker_count
 
 FIRST_FLAT_ID = 0xFFFFF - 1  # where the old system started a new folder
 
@@ -70,28 +73,63 @@ def run_pass(mirror: Mirror, commit: bool = True, push: bool = False) -> PassRep
 
 
 def _archive_all(mirror: Mirror, index: Index) -> list[SourceOutcome]:
+    """Fetch and archive every enabled source (over several processes for large mirrors),
+    then make the files durable and record everything in the index in one transaction."""
     config = mirror.config
-    sites = {s.slug: s for s in config.sites if s.enabled}
-    requests = [_request(site, index) for site in sites.values()]
-    policy = FetchPolicy(config.concurrency, config.timeout, config.max_bytes)
-    outcomes: list[SourceOutcome] = []
+    sites = [s for s in config.sites if s.enabled]
     now_ms = int(time.time() * 1000)
-
-    def on_result(fetched: Fetched) -> None:
-        site = sites[fetched.slug]
-        try:
-            outcomes.append(process_source(mirror, index, site, fetched, now_ms))
-        except Exception as exc:  # a bug or an input we did not foresee: one source fails
-            error = f"{type(exc).__name__}: {exc}"
-            outcomes.append(SourceOutcome(site.slug, fetched, error_kind="internal", error=error))
-
-    fetch_all(requests, policy, on_result)
-    mirror.writer.sync()  # files are durable before the index says they exist
+    shards = plan_shards(sites, worker_count(config.workers, len(sites)))
+    outcomes = run_shards(
+        shards,
+        here=lambda shard: archive_sources(mirror, index, shard, now_ms),
+        child=partial(_archive_in_child, mirror.root, config, now_ms=now_ms),
+        failed=lambda shard, exc: [_internal_failure(s, exc) for s in shard],
+    )
+    mirror.writer.sync()  # one sync for the pass: files are durable before the index has them
     with index.transaction():
         for outcome in outcomes:
             index.add_articles(outcome.written)
             index.record_outcome(outcome, now_ms)
     return outcomes
+
+
+def _archive_in_child(root: Path, config: Config, shard: list[Site], now_ms: int) -> list:
+    mirror = Mirror(root, config)
+    index = mirror.open_index()  # its own connection: the parent's is not shared
+    try:
+        return archive_sources(mirror, index, shard, now_ms)
+    finally:
+        index.close()
+
+
+def archive_sources(
+    mirror: Mirror, index: Index, sites: list[Site], now_ms: int
+) -> list[SourceOutcome]:
+    """Fetch these sources concurrently and archive each one's new items as it arrives."""
+    config = mirror.config
+    by_slug = {site.slug: site for site in sites}
+    requests = [_request(site, index) for site in sites]
+    policy = FetchPolicy(config.concurrency, config.timeout, config.max_bytes)
+    outcomes: list[SourceOutcome] = []
+
+    def on_result(fetched: Fetched) -> None:
+        site = by_slug[fetched.slug]
+        try:
+            outcome = process_source(mirror, index, site, fetched, now_ms)
+        except Exception as exc:  # a bug or an input we did not foresee: one source fails
+            outcome = _internal_failure(site, exc, fetched)
+        outcomes.append(replace(outcome, fetched=replace(fetched, body=None)))  # free the body
+
+    fetch_all(requests, policy, on_result)
+    return outcomes
+
+
+def _internal_failure(
+    site: Site, exc: BaseException, fetched: Fetched | None = None
+) -> SourceOutcome:
+    fetched = fetched or Fetched(site.slug, site.url)
+    error = f"{type(exc).__name__}: {exc}"
+    return SourceOutcome(site.slug, fetched, error_kind="internal", error=error)
 
 
 def _request(site: Site, index: Index) -> Request:

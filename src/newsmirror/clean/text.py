@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 
 # JavaScript's \s, which the old system trimmed with; str.strip() differs (see format.md).
 JS_WHITESPACE = (
@@ -12,21 +13,13 @@ JS_WHITESPACE = (
 )
 
 # Scripts written without spaces between words: joining their lines with nothing is harmless.
-_UNSPACED_RANGES = (
-    (0x0E00, 0x0EFF),  # Thai, Lao
-    (0x1000, 0x109F),  # Myanmar
-    (0x1780, 0x17FF),  # Khmer
-    (0x2E80, 0x2FDF),  # CJK radicals
-    (0x3000, 0x303F),  # CJK symbols and punctuation
-    (0x3040, 0x31FF),  # kana, bopomofo, kanbun
-    (0x3200, 0x4DBF),  # enclosed CJK, compatibility, extension A
-    (0x4E00, 0x9FFF),  # CJK unified ideographs
-    (0xF900, 0xFAFF),  # CJK compatibility ideographs
-    (0xFE30, 0xFE4F),  # CJK compatibility forms
-    (0xFF00, 0xFFEF),  # full-width forms
-    (0x20000, 0x3FFFF),  # CJK extensions B and later
+# Thai, Lao, Myanmar, Khmer, CJK radicals/symbols/punctuation, kana, bopomofo, kanbun, enclosed
+# and compatibility CJK, ideographs, compatibility forms, full-width forms, extension planes.
+_UNSPACED = re.compile(
+    "[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u2e80-\u2fdf\u3000-\u303f\u3040-\u31ff"
+    "\u3200-\u4dbf\u4e00-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef"
+    "\U00020000-\U0003ffff]"
 )
-
 _PRE_BLOCK = re.compile(r"(<pre\b[^>]*>)(.*?)(</pre\s*>)", re.IGNORECASE | re.DOTALL)
 _LINE_BREAKS_IN_TITLE = re.compile(f"[{re.escape(JS_WHITESPACE)}\u0085\u001c-\u001f]+")
 _CONTROL = re.compile("[\u0000-\u0008\u000e-\u001b\u007f]")
@@ -37,8 +30,7 @@ def js_trim(text: str) -> str:
 
 
 def is_unspaced(char: str) -> bool:
-    code = ord(char)
-    return any(low <= code <= high for low, high in _UNSPACED_RANGES)
+    return _UNSPACED.match(char) is not None
 
 
 def _joiner(left: str, right: str) -> str:
@@ -68,14 +60,12 @@ def one_line_body(content: str) -> str:
         return js_trim(content)
     if "<pre" in content or "<PRE" in content:
         content = _protect_pre(content)
-    out: list[str] = []
-    for piece in content.split("\n"):
-        piece = piece.strip(JS_WHITESPACE)
-        if not piece:
-            continue
-        if out:
-            out.append(_joiner(out[-1], piece))
-        out.append(piece)
+    pieces = [p for p in (line.strip(JS_WHITESPACE) for line in content.split("\n")) if p]
+    out = pieces[:1]
+    for left, right in pairwise(pieces):
+        if left[-1] != ">" or right[0] != "<":  # between two tags: nothing, the usual case
+            out.append(_joiner(left, right))
+        out.append(right)
     return "".join(out)
 
 

@@ -10,6 +10,7 @@ from newsmirror.clean.text import js_trim
 
 _TRACKING_PREFIXES = ("utm_",)
 _TRACKING_NAMES = frozenset({"fbclid", "gclid", "mc_cid", "mc_eid", "ref_src"})
+_TRACKING_MARKERS = ("utm_", *_TRACKING_NAMES)
 
 
 def normalize_url(link: str, base: str | None = None) -> str | None:
@@ -31,10 +32,14 @@ def is_web_url(href: str) -> bool:
 
 def link_key(href: str) -> str:
     """The form of a link that identifies an article: no fragment, no tracking parameters,
-    and http and https counted as the same."""
-    parts = urlsplit(href)
-    scheme = "https" if parts.scheme == "http" else parts.scheme
-    return urlunsplit((scheme, parts.netloc, parts.path, _without_tracking(parts.query), ""))
+    and http and https counted as the same. `href` is already WHATWG-normalised."""
+    key = href.partition("#")[0]
+    if key.startswith("http://"):
+        key = "https://" + key[7:]
+    if "?" in key and any(marker in key for marker in _TRACKING_MARKERS):
+        parts = urlsplit(key)
+        key = urlunsplit(parts._replace(query=_without_tracking(parts.query)))
+    return key
 
 
 def _is_tracking(name: str) -> bool:

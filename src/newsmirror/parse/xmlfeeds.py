@@ -70,6 +70,11 @@ def _reader_for(root: etree._Element) -> Callable | None:
     return None
 
 
+def _has_xml_base(root: etree._Element) -> bool:
+    """Whether any element sets xml:base (looking up an element's base is not free)."""
+    return root.xpath("boolean(//@xml:base)")  # type: ignore[return-value]
+
+
 def _local(tag: object) -> str:
     return tag.rpartition("}")[2] if isinstance(tag, str) else ""
 
@@ -87,41 +92,46 @@ def _rss(root: etree._Element) -> tuple[str, Iterable[FeedEntry]]:
     version = root.get("version", "")
     fmt = f"rss{version}" if _local(root.tag) == "rss" else "rss1.0"
     items = [el for el in root.iter() if _local(el.tag) == "item"]
-    return fmt, [_rss_item(item) for item in items]
+    with_base = _has_xml_base(root)
+    return fmt, [_rss_item(item, with_base) for item in items]
 
 
-def _is_rss_tag(tag: str) -> bool:
-    return tag[0] != "{" or tag.startswith(_RSS_NAMESPACES)
+def _rss_field_table() -> dict[str, str]:
+    """Element tag → the field it fills, for every spelling RSS 0.9x/1.0/2.0 items use."""
+    table = {CONTENT_ENCODED: "content", DC_DATE: "date", DC_SUBJECT: "category"}
+    for prefix in ("", *_RSS_NAMESPACES):
+        for name in ("title", "link", "guid", "description", "category"):
+            table[prefix + name] = name
+        table[prefix + "pubDate"] = "date"
+    for name in ("published", "updated"):
+        table[f"{{{ATOM}}}{name}"] = "date"
+    table[f"{{{ATOM}}}link"] = "atom_link"
+    return table
 
 
-def _rss_item(item: etree._Element) -> FeedEntry:
+_RSS_FIELDS = _rss_field_table()
+
+
+def _rss_item(item: etree._Element, with_base: bool) -> FeedEntry:
     fields: dict[str, str] = {}
     categories: list[str] = []
+    permalink = "true"
     for child in item:
-        tag = child.tag
-        if not isinstance(tag, str):
-            continue
-        if tag == CONTENT_ENCODED:
-            fields["content"] = _text(child)
-            continue
-        if tag == DC_DATE:
-            fields.setdefault("date", _text(child))
-            continue
-        local = _local(tag)
-        if local in ("category", "subject"):
+        field = _RSS_FIELDS.get(child.tag)  # type: ignore[arg-type]
+        if field is None or field in fields:
+            continue  # unknown element, or a repeat: the first one counts
+        if field == "category":
             categories.append(_text(child).strip())
-        elif local == "link" and tag.startswith(f"{{{ATOM}}}"):
+        elif field == "atom_link":
             if child.get("rel", "alternate") == "alternate" and child.get("href"):
-                fields.setdefault("atom_link", child.get("href", ""))
-        elif local in ("title", "link", "guid", "description") and _is_rss_tag(tag):
-            fields.setdefault(local, _text(child))
-            if local == "guid":
-                fields["permalink"] = child.get("isPermaLink", "true")
-        elif local in ("pubDate", "date", "published", "updated"):
-            fields.setdefault("date", _text(child))
+                fields[field] = child.get("href", "")
+        else:
+            fields[field] = _text(child)
+            if field == "guid":
+                permalink = child.get("isPermaLink", "true")
     guid = fields.get("guid", "").strip() or item.get(f"{{{RDF}}}about", "")
     link = fields.get("link", "").strip() or fields.get("atom_link", "")
-    if not link and fields.get("permalink", "true").lower() != "false":
+    if not link and permalink.lower() != "false":
         link = guid if guid.startswith(("http://", "https://")) else ""
     return FeedEntry(
         title=fields.get("title", ""),
@@ -130,7 +140,7 @@ def _rss_item(item: etree._Element) -> FeedEntry:
         published_ms=to_ms(fields.get("date")),
         content=fields.get("content") or fields.get("description", ""),
         categories=tuple(categories),
-        base=item.base or "",
+        base=(item.base or "") if with_base else "",
     )
 
 
@@ -140,10 +150,11 @@ def _rss_item(item: etree._Element) -> FeedEntry:
 def _atom(root: etree._Element) -> tuple[str, Iterable[FeedEntry]]:
     ns = root.tag[1:].partition("}")[0]
     fmt = "atom1.0" if ns == ATOM else "atom0.3"
-    return fmt, [_atom_entry(entry, ns) for entry in root.iter(f"{{{ns}}}entry")]
+    with_base = _has_xml_base(root)
+    return fmt, [_atom_entry(entry, ns, with_base) for entry in root.iter(f"{{{ns}}}entry")]
 
 
-def _atom_entry(entry: etree._Element, ns: str) -> FeedEntry:
+def _atom_entry(entry: etree._Element, ns: str, with_base: bool) -> FeedEntry:
     dates: dict[str, str] = {}
     link = content = summary = title = guid = ""
     categories: list[str] = []
@@ -176,7 +187,7 @@ def _atom_entry(entry: etree._Element, ns: str) -> FeedEntry:
         published_ms=to_ms(published),
         content=content or summary,
         categories=tuple(categories),
-        base=entry.base or "",
+        base=(entry.base or "") if with_base else "",
     )
 
 

@@ -1,0 +1,59 @@
+"""Spreading a pass over processes: parsing, cleaning and writing are CPU work, and a machine
+has more than one core. Sources are split into shards; shard 0 runs here, the others in child
+processes."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import TypeVar
+
+from newsmirror.config import Site
+
+T = TypeVar("T")
+MIN_SOURCES_PER_WORKER = 8  # below this a second process costs more than it saves
+
+
+def worker_count(setting: int, sources: int) -> int:
+    """Processes for a pass: the `workers` setting, or (0) one per core for large mirrors."""
+    if setting > 0:
+        return max(1, min(setting, sources))
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(cores or 1, 4, sources // MIN_SOURCES_PER_WORKER))
+
+
+def plan_shards(sites: Sequence[Site], count: int) -> list[list[Site]]:
+    """Split sites into `count` shards of about equal size (round robin, keeping config order)."""
+    count = max(1, min(count, len(sites)))
+    return [list(sites[i::count]) for i in range(count)]
+
+
+def run_shards(
+    shards: Sequence[T],
+    here: Callable[[T], list],
+    child: Callable[[T], list],
+    failed: Callable[[T, BaseException], list],
+) -> list:
+    """`here(shards[0])` in this process while `child(shard)` runs for the others elsewhere;
+    a child that dies becomes `failed(shard, error)`. Results in shard order."""
+    if len(shards) == 1:
+        return here(shards[0])
+    with ProcessPoolExecutor(len(shards) - 1, mp_context=_context()) as pool:
+        futures = [pool.submit(child, shard) for shard in shards[1:]]
+        results = here(shards[0])
+        for shard, future in zip(shards[1:], futures, strict=True):
+            try:
+                results += future.result()
+            except Exception as exc:  # the child died: its sources fail, the pass goes on
+                results += failed(shard, exc)
+    return results
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    # fork starts in milliseconds; it is only safe while this process runs no other threads.
+    if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
