@@ -63,3 +63,30 @@ def test_new_candidates_match_by_guid_or_link_and_come_oldest_first():
     known = Known(frozenset({key_hash("g3")}), frozenset())
     fresh = new_candidates([a, b, c, same_guid, same_link], known)
     assert fresh == [b, a]
+
+
+def test_place_continues_flat_ids_and_falls_back_to_dates():
+    from newsmirror.config import Site
+    from newsmirror.store.identity import place
+
+    flat = Site("法广", "rfi", "https://a.org/f", layout="flat")
+    fresh = [_candidate(1, 100, guid="g1"), _candidate(2, 200, guid="g2")]
+    assert [p for p, _ in place(flat, fresh, UTC8, 1000000, set())] == [
+        "articles/rfi/999999.md",
+        "articles/rfi/999998.md",
+    ]
+    assert place(flat, fresh, UTC8, None, set())[0][0] == "articles/rfi/1048574.md"
+    by_date = place(flat, fresh, UTC8, 2, set())  # one id left, two articles: dates instead
+    assert all(p.startswith("articles/rfi/1970/01/01/08000") for p, _ in by_date)
+
+
+def test_place_never_reuses_a_taken_path():
+    from newsmirror.config import Site
+    from newsmirror.store.identity import place
+
+    site = Site("s", "s", "https://a.org/f")
+    fresh = [_candidate(1, 0, guid="g")]
+    first = place(site, fresh, UTC8, None, set())[0][0]
+    second = place(site, fresh, UTC8, None, {first})[0][0]
+    assert second == first.replace(".md", "-2.md")
+    assert key_hash_of(second) == key_hash("g")

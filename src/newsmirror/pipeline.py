@@ -23,12 +23,10 @@ from newsmirror.publish import git
 from newsmirror.publish.pages import list_path
 from newsmirror.records import ArchivedArticle, Candidate, Fetched, SourceOutcome
 from newsmirror.store import article as article_format
-from newsmirror.store.identity import new_candidates
+from newsmirror.store.identity import new_candidates, place
 from newsmirror.store.index import Index
-from newsmirror.store.layout import date_path, flat_id_of, flat_path
+from newsmirror.store.layout import date_path, flat_id_of
 from newsmirror.workers import plan_shards, run_shards, worker_count
-
-FIRST_FLAT_ID = 0xFFFFF - 1  # where the old system started a new folder
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,35 +182,13 @@ def _archive_new(
     fresh = new_candidates(candidates, known)
     if not fresh:
         return []
-    placed = _place(mirror, index, site, fresh)
+    offset = mirror.config.offset_minutes
+    wanted = [date_path(site.slug, c.article.published_ms, c.key_hash, offset) for c in fresh]
+    lowest = index.lowest_flat_id(site.slug) if site.layout == "flat" else None
+    placed = place(site, fresh, offset, lowest, index.taken_paths(wanted))
     for path, candidate in placed:
         mirror.writer.write(path, article_format.render(candidate.article))
     return [_archived(site, path, c) for path, c in placed]
-
-
-def _place(
-    mirror: Mirror, index: Index, site: Site, fresh: list[Candidate]
-) -> list[tuple[str, Candidate]]:
-    """Give every new candidate its path (pure but for the index look-ups)."""
-    if site.layout == "flat":
-        lowest = index.lowest_flat_id(site.slug)
-        next_id = FIRST_FLAT_ID if lowest is None else lowest - 1
-        if next_id - len(fresh) + 1 >= 1:  # room left below the lowest id
-            return [(flat_path(site.slug, next_id - i), c) for i, c in enumerate(fresh)]
-    offset = mirror.config.offset_minutes
-    wanted = [date_path(site.slug, c.article.published_ms, c.key_hash, offset) for c in fresh]
-    taken = index.taken_paths(wanted)
-    placed: list[tuple[str, Candidate]] = []
-    for path, candidate in zip(wanted, fresh, strict=True):
-        n = 1
-        while path in taken:
-            n += 1
-            path = date_path(
-                site.slug, candidate.article.published_ms, candidate.key_hash, offset, n
-            )
-        taken.add(path)
-        placed.append((path, candidate))
-    return placed
 
 
 def _archived(site: Site, path: str, candidate: Candidate) -> ArchivedArticle:

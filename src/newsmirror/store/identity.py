@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from newsmirror.config import Site
 from newsmirror.records import Candidate
+from newsmirror.store.layout import date_path, flat_path
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,3 +34,36 @@ def new_candidates(candidates: Iterable[Candidate], known: Known) -> list[Candid
         fresh.append(candidate)
     fresh.sort(key=lambda c: c.article.published_ms)
     return fresh
+
+
+FIRST_FLAT_ID = 0xFFFFF - 1  # where the old system started a new folder
+
+
+def place(
+    site: Site,
+    fresh: list[Candidate],
+    offset_minutes: int,
+    lowest_flat_id: int | None,
+    taken: set[str],
+) -> list[tuple[str, Candidate]]:
+    """The path each new candidate (oldest first) is written to.
+
+    A flat site continues below its lowest id, numerically, while ids above 0 remain; otherwise
+    (and for date sites) the date layout, with `-2`, `-3`... should a path already be `taken`.
+    """
+    if site.layout == "flat":
+        next_id = FIRST_FLAT_ID if lowest_flat_id is None else lowest_flat_id - 1
+        if next_id - len(fresh) + 1 >= 1:
+            return [(flat_path(site.slug, next_id - i), c) for i, c in enumerate(fresh)]
+    used = set(taken)
+    placed: list[tuple[str, Candidate]] = []
+    for candidate in fresh:
+        published, key = candidate.article.published_ms, candidate.key_hash
+        n = 1
+        path = date_path(site.slug, published, key, offset_minutes)
+        while path in used:
+            n += 1
+            path = date_path(site.slug, published, key, offset_minutes, n)
+        used.add(path)
+        placed.append((path, candidate))
+    return placed
