@@ -14,9 +14,15 @@ import unicodedata
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from newsmirror import __version__
 from newsmirror.errors import ConfigError, LockedError, NewsmirrorError
+
+if TYPE_CHECKING:  # the command modules are imported by the commands that need them
+    from newsmirror.config import Site
+    from newsmirror.pipeline import PassReport
+    from newsmirror.store.index import Index
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
 
@@ -110,7 +116,7 @@ def cmd_run(root: Path, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def print_pass(report) -> None:  # type: ignore[no-untyped-def]
+def print_pass(report: PassReport) -> None:
     if report.reindexed and report.reindexed.articles:
         print(f"Rebuilt the index from {report.reindexed.articles} archive files first.")
     for outcome in sorted(report.outcomes, key=lambda o: o.slug):
@@ -174,7 +180,7 @@ def cmd_status(root: Path, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def status_row(index, site) -> tuple[str, ...]:  # type: ignore[no-untyped-def]
+def status_row(index: Index, site: Site) -> tuple[str, ...]:
     state = index.source(site.slug)
     count, newest = index.site_summary(site.slug)
     error = "-"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -79,7 +79,6 @@ class Config:
     timeout: float = 30.0
     max_bytes: int = 64 * 1024 * 1024
     workers: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def root(self) -> Path:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +90,6 @@ class SourceOutcome:
     fetched: Fetched
     written: tuple[ArchivedArticle, ...] = ()
     seen: int = 0
-    skipped: tuple[str, ...] = field(default_factory=tuple)
     error_kind: str | None = None
     error: str | None = None
     body_hash: str | None = None

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from newsmirror.records import ArchivedArticle, SourceOutcome
 from newsmirror.store.identity import Known
+from newsmirror.store.layout import rank_of
 
 SCHEMA_VERSION = 1
 _CHUNK = 500  # keys per IN (...) query, well under SQLite's variable limit
@@ -153,8 +154,6 @@ class Index:
     # --- articles ----------------------------------------------------------------------
 
     def add_articles(self, articles: Iterable[ArchivedArticle]) -> None:
-        from newsmirror.store.layout import rank_of
-
         self.db.executemany(
             "INSERT OR REPLACE INTO articles (path, site, published_ms, title, url, key_hash,"
             " link_key, flat_id, rank) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
