@@ -77,13 +77,19 @@ def fetch_all(
     pool.clear()
 
 
-def _pool_manager(policy: FetchPolicy) -> urllib3.PoolManager:
+def _default_headers() -> dict[str, str]:
     headers = urllib3.util.make_headers(accept_encoding=True, user_agent=USER_AGENT)
     headers["Accept"] = ACCEPT
+    return headers
+
+
+_HEADERS = _default_headers()
+
+
+def _pool_manager(policy: FetchPolicy) -> urllib3.PoolManager:
     return urllib3.PoolManager(
         num_pools=64,
         maxsize=max(1, policy.concurrency),
-        headers=headers,
         timeout=urllib3.Timeout(connect=min(10.0, policy.timeout), read=policy.timeout),
         retries=urllib3.Retry(
             total=None,
@@ -116,7 +122,7 @@ def fetch_one(pool: urllib3.PoolManager, request: Request, policy: FetchPolicy) 
 def _get(
     pool: urllib3.PoolManager, request: Request, policy: FetchPolicy, started: float
 ) -> Fetched:
-    headers = {}
+    headers = dict(_HEADERS)  # urllib3 replaces, not merges, the pool's headers
     if request.etag:
         headers["If-None-Match"] = request.etag
     if request.last_modified:
