@@ -72,7 +72,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         server: _Server = self.server  # type: ignore[assignment]
-        server.requests.append((self.path, dict(self.headers.items())))
+        server.requests.append((self.path, {k.lower(): v for k, v in self.headers.items()}))
         route = server.routes.get(self.path)
         if route is None:
             self.send_response(404)

@@ -20,10 +20,10 @@ def test_validators_are_stored_and_sent_back(tmp_path, feed_server):
     assert main(["-C", str(root), "run", "--no-commit"]) == 0
     assert main(["-C", str(root), "run", "--no-commit"]) == 0
     first, second = feed_server.requests
-    assert "If-None-Match" not in first[1]
-    assert second[1]["If-None-Match"] == '"v1"'
-    assert second[1]["If-Modified-Since"] == "Mon, 05 Jul 2021 22:59:02 GMT"
-    assert second[1]["User-Agent"] == USER_AGENT and USER_AGENT.startswith("newsmirror/")
+    assert "if-none-match" not in first[1]
+    assert second[1]["if-none-match"] == '"v1"'
+    assert second[1]["if-modified-since"] == "Mon, 05 Jul 2021 22:59:02 GMT"
+    assert second[1]["user-agent"] == USER_AGENT and USER_AGENT.startswith("newsmirror/")
 
 
 def test_not_modified_is_success_without_a_body(feed_server):
