@@ -1,3 +1,8 @@
+from itertools import pairwise
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from newsmirror.clean.text import clean_title, js_trim, one_line_body
 
 
@@ -44,3 +49,51 @@ def test_titles_stay_on_one_line_and_cannot_break_the_link():
     assert clean_title("a [b] c\\") == "a \\[b\\] c\\\\"
     assert clean_title("tab\tinside\u00a0kept") == "tab\tinside\u00a0kept"
     assert clean_title("nul\x00 gone") == "nul gone"
+
+
+def reference_body(content: str) -> str:
+    """The rule spelled out line by line: split on \\n, trim, drop empty lines, and join two
+    lines with a space only when neither side is CJK and they are not both tags."""
+    from newsmirror.clean.text import JS_WHITESPACE, is_unspaced
+
+    pieces = [p for p in (line.strip(JS_WHITESPACE) for line in content.split("\n")) if p]
+    out = pieces[:1]
+    for left, right in pairwise(pieces):
+        left_tag, right_tag = left[-1] == ">", right[0] == "<"
+        glue = (left_tag and right_tag) or (
+            (not left_tag and is_unspaced(left[-1])) or (not right_tag and is_unspaced(right[0]))
+        )
+        out += ["" if glue else " ", right]
+    return "".join(out)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "a",
+                "Z",
+                "字",
+                "。",
+                "<p>",
+                "</p>",
+                ">",
+                "<",
+                " ",
+                "\t",
+                "\u3000",
+                "\u00a0",
+                "\n",
+                "\n  ",
+                "ë",
+                "한",
+            ]
+        ),
+        max_size=30,
+    )
+)
+def test_one_line_body_follows_the_line_by_line_rule(parts):
+    content = "".join(parts)
+    assert one_line_body(content) == reference_body(content)
+    assert "\n" not in one_line_body(content)

@@ -185,7 +185,7 @@ def _archive_new(
     offset = mirror.config.offset_minutes
     wanted = [date_path(site.slug, c.article.published_ms, c.key_hash, offset) for c in fresh]
     lowest = index.lowest_flat_id(site.slug) if site.layout == "flat" else None
-    placed = place(site, fresh, offset, lowest, index.taken_paths(wanted))
+    placed = place(site, fresh, offset, lowest, index.taken_paths(wanted), wanted)
     for path, candidate in placed:
         mirror.writer.write(path, article_format.render(candidate.article))
     return [_archived(site, path, c) for path, c in placed]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from itertools import pairwise
 
 # JavaScript's \s, which the old system trimmed with; str.strip() differs (see format.md).
 JS_WHITESPACE = (
@@ -15,10 +14,20 @@ JS_WHITESPACE = (
 # Scripts written without spaces between words: joining their lines with nothing is harmless.
 # Thai, Lao, Myanmar, Khmer, CJK radicals/symbols/punctuation, kana, bopomofo, kanbun, enclosed
 # and compatibility CJK, ideographs, compatibility forms, full-width forms, extension planes.
-_UNSPACED = re.compile(
-    "[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u2e80-\u2fdf\u3000-\u303f\u3040-\u31ff"
+_UNSPACED_CLASS = (
+    "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u2e80-\u2fdf\u3000-\u303f\u3040-\u31ff"
     "\u3200-\u4dbf\u4e00-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef"
-    "\U00020000-\U0003ffff]"
+    "\U00020000-\U0003ffff"
+)
+_UNSPACED = re.compile(f"[{_UNSPACED_CLASS}]")
+_WS_CLASS = re.escape(JS_WHITESPACE)
+# A line break with the white space around it (what trimming each line and joining removes).
+_BREAK = f"[{_WS_CLASS}]*\n[{_WS_CLASS}]*"
+_ANY_BREAK = re.compile(_BREAK)
+# Breaks that need a space: spaced text on both sides, or a tag on one side and text on the other.
+_SPACED_BREAK = re.compile(
+    f"(?<=[^>{_WS_CLASS}{_UNSPACED_CLASS}]){_BREAK}(?=[^{_WS_CLASS}{_UNSPACED_CLASS}])"
+    f"|(?<=>){_BREAK}(?=[^<{_WS_CLASS}{_UNSPACED_CLASS}])"
 )
 _PRE_BLOCK = re.compile(r"(<pre\b[^>]*>)(.*?)(</pre\s*>)", re.IGNORECASE | re.DOTALL)
 _LINE_BREAKS_IN_TITLE = re.compile(f"[{re.escape(JS_WHITESPACE)}\u0085\u001c-\u001f]+")
@@ -33,16 +42,6 @@ def is_unspaced(char: str) -> bool:
     return _UNSPACED.match(char) is not None
 
 
-def _joiner(left: str, right: str) -> str:
-    """What goes between two trimmed, non-empty lines of a body."""
-    left_tag, right_tag = left[-1] == ">", right[0] == "<"
-    if left_tag and right_tag:
-        return ""
-    if (not left_tag and is_unspaced(left[-1])) or (not right_tag and is_unspaced(right[0])):
-        return ""
-    return " "
-
-
 def _protect_pre(content: str) -> str:
     """Keep line breaks of <pre> blocks as character references, so the body stays one line."""
     return _PRE_BLOCK.sub(
@@ -53,20 +52,15 @@ def _protect_pre(content: str) -> str:
 def one_line_body(content: str) -> str:
     """The old system's body rule (split on \\n, trim, join), minus its word-gluing.
 
-    Lines join with nothing between CJK text and at tag boundaries, as before; two pieces of
-    spaced-script text (Latin, Cyrillic, Korean...) join with one space, so words stay apart.
+    Lines join with nothing between CJK text and at tag boundaries, as before; a line break
+    between spaced-script text (Latin, Cyrillic, Korean...) on both sides, or between a tag and
+    such text, becomes one space, so that words stay apart.
     """
     if "\n" not in content:
         return js_trim(content)
     if "<pre" in content or "<PRE" in content:
         content = _protect_pre(content)
-    pieces = [p for p in (line.strip(JS_WHITESPACE) for line in content.split("\n")) if p]
-    out = pieces[:1]
-    for left, right in pairwise(pieces):
-        if left[-1] != ">" or right[0] != "<":  # between two tags: nothing, the usual case
-            out.append(_joiner(left, right))
-        out.append(right)
-    return "".join(out)
+    return _ANY_BREAK.sub("", _SPACED_BREAK.sub(" ", content)).strip(JS_WHITESPACE)
 
 
 def clean_title(title: str) -> str:

@@ -19,9 +19,9 @@ def normalize_url(link: str, base: str | None = None) -> str | None:
     if not link:
         return None
     try:
-        if base:
+        if base and not link.startswith(("http://", "https://")):
             return ada_url.join_url(base, link)
-        return ada_url.URL(link).href
+        return ada_url.normalize_url(link)
     except ValueError:
         return None
 

@@ -6,6 +6,8 @@ import contextlib
 import os
 from pathlib import Path
 
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0)
+
 
 class AtomicWriter:
     """Writes files under one root; remembers folders it made so it asks the OS once each."""
@@ -22,9 +24,14 @@ class AtomicWriter:
             os.makedirs(folder, exist_ok=True)
             self._made.add(folder)
         temp = f"{target}.{os.getpid()}.tmp"
+        data = text.encode("utf-8")
         try:
-            with open(temp, "w", encoding="utf-8", newline="\n") as handle:
-                handle.write(text)
+            fd = os.open(temp, _CREATE, 0o644)
+            try:
+                while data:  # os.write may write less than asked
+                    data = data[os.write(fd, data) :]
+            finally:
+                os.close(fd)
             os.replace(temp, target)
         except BaseException:
             _remove_quietly(temp)

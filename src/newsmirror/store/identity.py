@@ -45,11 +45,13 @@ def place(
     offset_minutes: int,
     lowest_flat_id: int | None,
     taken: set[str],
+    wanted: list[str] | None = None,
 ) -> list[tuple[str, Candidate]]:
     """The path each new candidate (oldest first) is written to.
 
     A flat site continues below its lowest id, numerically, while ids above 0 remain; otherwise
     (and for date sites) the date layout, with `-2`, `-3`... should a path already be `taken`.
+    `wanted` may hold the first-choice date paths, already computed by the caller.
     """
     if site.layout == "flat":
         next_id = FIRST_FLAT_ID if lowest_flat_id is None else lowest_flat_id - 1
@@ -57,10 +59,10 @@ def place(
             return [(flat_path(site.slug, next_id - i), c) for i, c in enumerate(fresh)]
     used = set(taken)
     placed: list[tuple[str, Candidate]] = []
-    for candidate in fresh:
+    for i, candidate in enumerate(fresh):
         published, key = candidate.article.published_ms, candidate.key_hash
         n = 1
-        path = date_path(site.slug, published, key, offset_minutes)
+        path = wanted[i] if wanted else date_path(site.slug, published, key, offset_minutes)
         while path in used:
             n += 1
             path = date_path(site.slug, published, key, offset_minutes, n)
