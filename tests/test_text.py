@@ -1,9 +1,15 @@
-from itertools import pairwise
+import re
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from newsmirror.clean.text import clean_title, js_trim, one_line_body
+from newsmirror.clean.text import (
+    _UNSPACED_CLASS,
+    JS_WHITESPACE,
+    clean_title,
+    js_trim,
+    one_line_body,
+)
 
 
 def test_latin_lines_keep_a_space_between_words():
@@ -52,19 +58,12 @@ def test_titles_stay_on_one_line_and_cannot_break_the_link():
 
 
 def reference_body(content: str) -> str:
-    """The rule spelled out line by line: split on \\n, trim, drop empty lines, and join two
-    lines with a space only when neither side is CJK and they are not both tags."""
-    from newsmirror.clean.text import JS_WHITESPACE, is_unspaced
-
-    pieces = [p for p in (line.strip(JS_WHITESPACE) for line in content.split("\n")) if p]
-    out = pieces[:1]
-    for left, right in pairwise(pieces):
-        left_tag, right_tag = left[-1] == ">", right[0] == "<"
-        glue = (left_tag and right_tag) or (
-            (not left_tag and is_unspaced(left[-1])) or (not right_tag and is_unspaced(right[0]))
-        )
-        out += ["" if glue else " ", right]
-    return "".join(out)
+    """The same rule said another way: a line break with the white space around it becomes a
+    space between spaced text on both sides (or a tag and such text), and nothing elsewhere."""
+    ws, cjk = re.escape(JS_WHITESPACE), _UNSPACED_CLASS
+    brk = f"[{ws}]*\n[{ws}]*"
+    spaced = re.compile(f"(?<=[^>{ws}{cjk}]){brk}(?=[^{ws}{cjk}])|(?<=>){brk}(?=[^<{ws}{cjk}])")
+    return re.sub(brk, "", spaced.sub(" ", content)).strip(JS_WHITESPACE)
 
 
 @settings(max_examples=400, deadline=None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 
 # JavaScript's \s, which the old system trimmed with; str.strip() differs (see format.md).
 JS_WHITESPACE = (
@@ -21,14 +22,6 @@ _UNSPACED_CLASS = (
 )
 _UNSPACED = re.compile(f"[{_UNSPACED_CLASS}]")
 _WS_CLASS = re.escape(JS_WHITESPACE)
-# A line break with the white space around it (what trimming each line and joining removes).
-_BREAK = f"[{_WS_CLASS}]*\n[{_WS_CLASS}]*"
-_ANY_BREAK = re.compile(_BREAK)
-# Breaks that need a space: spaced text on both sides, or a tag on one side and text on the other.
-_SPACED_BREAK = re.compile(
-    f"(?<=[^>{_WS_CLASS}{_UNSPACED_CLASS}]){_BREAK}(?=[^{_WS_CLASS}{_UNSPACED_CLASS}])"
-    f"|(?<=>){_BREAK}(?=[^<{_WS_CLASS}{_UNSPACED_CLASS}])"
-)
 _PRE_BLOCK = re.compile(r"(<pre\b[^>]*>)(.*?)(</pre\s*>)", re.IGNORECASE | re.DOTALL)
 _LINE_BREAKS_IN_TITLE = re.compile(f"[{re.escape(JS_WHITESPACE)}\u0085\u001c-\u001f]+")
 _CONTROL = re.compile("[\u0000-\u0008\u000e-\u001b\u007f]")
@@ -60,7 +53,22 @@ def one_line_body(content: str) -> str:
         return js_trim(content)
     if "<pre" in content or "<PRE" in content:
         content = _protect_pre(content)
-    return _ANY_BREAK.sub("", _SPACED_BREAK.sub(" ", content)).strip(JS_WHITESPACE)
+    pieces = [p for p in (line.strip(JS_WHITESPACE) for line in content.split("\n")) if p]
+    out = pieces[:1]
+    for left, right in pairwise(pieces):
+        if left[-1] != ">" or right[0] != "<":  # two tags join with nothing: the usual case
+            out.append(_joiner(left, right))
+        out.append(right)
+    return "".join(out)
+
+
+def _joiner(left: str, right: str) -> str:
+    """What goes between two trimmed, non-empty lines of a body (not both tags)."""
+    if left[-1] != ">" and _UNSPACED.match(left[-1]):
+        return ""
+    if right[0] != "<" and _UNSPACED.match(right[0]):
+        return ""
+    return " "
 
 
 def clean_title(title: str) -> str:
