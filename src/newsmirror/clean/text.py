@@ -31,10 +31,6 @@ def js_trim(text: str) -> str:
     return text.strip(JS_WHITESPACE)
 
 
-def is_unspaced(char: str) -> bool:
-    return _UNSPACED.match(char) is not None
-
-
 def _protect_pre(content: str) -> str:
     """Keep line breaks of <pre> blocks as character references, so the body stays one line."""
     return _PRE_BLOCK.sub(
