@@ -2,12 +2,13 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-DIR ?= .
+DIR ?= mirror
 
 .PHONY: help venv run demo test lint format bench clean
 
 help:
-	@echo "make run DIR=path   create the environment and run one mirror pass in DIR"
+	@echo "make run [DIR=path] create the environment and run one pass of the mirror in DIR"
+	@echo "                    (default ./mirror; created with the default sources if new)"
 	@echo "make demo           create the environment and build the offline demo mirror"
 	@echo "make test           create the environment and run the test suite"
 	@echo "make lint           ruff check and format check"
@@ -22,6 +23,7 @@ $(BIN)/newsmirror: pyproject.toml
 venv: $(BIN)/newsmirror
 
 run: venv
+	test -f $(DIR)/newsmirror.toml || $(BIN)/newsmirror init $(DIR)
 	$(BIN)/newsmirror -C $(DIR) run
 
 demo: venv
