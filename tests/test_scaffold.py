@@ -211,3 +211,21 @@ def test_config_errors_name_the_file_and_key(tmp_path: Path, capsys, bad, key):
     assert main(["-C", str(tmp_path), "run"]) == 2
     err = capsys.readouterr().err
     assert str(tmp_path / "newsmirror.toml") in err and key in err
+
+
+def test_adopting_keeps_unknown_folders_as_archive_only_sites(tmp_path: Path, capsys):
+    root = tmp_path / "old"
+    for folder in ("其他: 杂项", "extra"):
+        (root / "articles" / folder).mkdir(parents=True)
+        (root / "articles" / folder / "1048574.md").write_text(_old_article(1), encoding="utf-8")
+    assert main(["init", "--adopt", str(root)]) == 0
+    assert (
+        "articles/其他: 杂项: no known site; kept as an archive-only site"
+        in capsys.readouterr().out
+    )
+    config = load(root / "newsmirror.toml")
+    extra, odd = config.sites[-2:]
+    assert (odd.name, odd.folders, odd.enabled) == ("其他_ 杂项", ("其他: 杂项",), False)
+    assert (extra.slug, extra.enabled) == ("extra", False)
+    assert main(["-C", str(root), "build"]) == 0
+    assert "旧文 1" in (root / "lists" / "其他_ 杂项.md").read_text(encoding="utf-8")

@@ -16,7 +16,7 @@ from newsmirror.errors import ConfigError
 CONFIG_NAME = "newsmirror.toml"
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 _OFFSET = re.compile(r"^([+-])(\d\d):(\d\d)$")
-_BAD_NAME_CHARS = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')
+BAD_NAME_CHARS = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,7 +197,7 @@ def _site(entry: Any, index: int, display: str) -> Site:
 
 def _check_site(values: dict[str, Any], where: str, display: str) -> None:
     name, slug, url = values["name"], values["slug"], values["url"]
-    if not name.strip() or _BAD_NAME_CHARS.search(name) or name in (".", "..") or len(name) > 80:
+    if not name.strip() or BAD_NAME_CHARS.search(name) or name in (".", "..") or len(name) > 80:
         raise ConfigError(
             display, f"{where}.name", 'must be 1-80 characters without / \\ : * ? " < > | '
         )
@@ -206,7 +206,12 @@ def _check_site(values: dict[str, Any], where: str, display: str) -> None:
     if values["enabled"] and not url.startswith(("http://", "https://", "file://")):
         raise ConfigError(display, f"{where}.url", "must be an http, https or file URL")
     for folder in values["folders"]:
-        if not isinstance(folder, str) or not folder or _BAD_NAME_CHARS.search(folder):
+        # any single path component: old archives' folders are whatever names they had
+        if (
+            not isinstance(folder, str)
+            or folder in ("", ".", "..")
+            or any(c in folder for c in "/\\\0")
+        ):
             raise ConfigError(display, f"{where}.folders", f"{folder!r} is not a folder name")
     if values["category_pattern"]:
         try:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from newsmirror import __version__
 from newsmirror import config as config_module
-from newsmirror.config import DEFAULT_SITES, Site
+from newsmirror.config import BAD_NAME_CHARS, DEFAULT_SITES, Site
 from newsmirror.errors import MirrorError
 from newsmirror.mirror import STATE_DIR, Mirror, ReindexReport
 from newsmirror.publish import git
@@ -138,9 +138,10 @@ def adopted_sites(root: Path) -> tuple[tuple[Site, ...], tuple[str, ...]]:
 
 def _archive_only_site(folder: str, n: int) -> Site:
     """A site for a folder no default site claims: indexed and listed, never fetched."""
+    name = BAD_NAME_CHARS.sub("_", folder)[:80]  # a list page name every OS accepts
     if re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,39}", folder):
-        return Site(name=folder, slug=folder, url="", enabled=False)
-    return Site(name=folder, slug=f"folder{n}", url="", enabled=False, folders=(folder,))
+        return Site(name=name, slug=folder, url="", enabled=False)
+    return Site(name=name, slug=f"folder{n}", url="", enabled=False, folders=(folder,))
 
 
 def _has_flat_files(folder: Path) -> bool:
