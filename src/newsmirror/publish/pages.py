@@ -17,6 +17,7 @@ _UNSAFE_IN_LINK = re.compile(
     "\u205f-\u206f\u3000\ufeff]"
 )
 _LINE_BREAK = re.compile(r"[\r\n\u2028\u2029]+")
+_BARE_BRACKET = re.compile(r"(?<!\\)([\[\]])")  # titles of old files have them unescaped
 
 
 def link_target(path: str) -> str:
@@ -40,7 +41,7 @@ def _entry_line(entry: ListEntry, config: Config) -> str:
     date = f"{when.month}-{when.day}"
     if config.list_dates == "full":
         date = f"{when.year}-{date}"
-    title = _LINE_BREAK.sub(" ", entry.title).strip()
+    title = _BARE_BRACKET.sub(r"\\\1", _LINE_BREAK.sub(" ", entry.title).strip())
     return f"{date} [{title}](/{link_target(entry.path)})\n"
 
 
