@@ -239,3 +239,44 @@ def test_an_unwritable_archive_stops_the_pass_before_fetching(mirror: Path, feed
     assert run(mirror, "--no-commit") == 1
     assert "cannot write to the archive" in capsys.readouterr().err
     assert feed_server.requests == []
+
+
+def test_a_pass_spread_over_processes_archives_everything_once(tmp_path, monkeypatch):
+    import newsmirror.pipeline as pipeline
+
+    shard_counts = []
+    real_run_shards = pipeline.run_shards
+
+    def counting(shards, **kwargs):
+        shard_counts.append(len(shards))
+        return real_run_shards(shards, **kwargs)
+
+    monkeypatch.setattr(pipeline, "run_shards", counting)
+    root = tmp_path / "m"
+    sites = []
+    for n in range(5):
+        feed = tmp_path / f"f{n}.xml"
+        feed.write_text(rss(*(rss_item(f"{n}-{i}", date=day(i + 1)) for i in range(4))))
+        sites.append({"name": f"站{n}", "slug": f"s{n}", "url": feed.as_uri()})
+    write_config(root, sites, workers=2)
+    assert run(root, "--no-commit") == 0
+    assert shard_counts == [2]  # and the child's sites are all archived below
+    assert sum(len(articles(root, f"s{n}")) for n in range(5)) == 20
+    index = Mirror.open(root).open_index()
+    assert [index.site_summary(f"s{n}")[0] for n in range(5)] == [4] * 5
+    index.close()
+    assert all((root / "lists" / f"站{n}.md").exists() for n in range(5))
+    assert run(root, "--no-commit") == 0
+    assert sum(len(articles(root, f"s{n}")) for n in range(5)) == 20
+
+
+def test_shards_cover_every_site_once():
+    from newsmirror.config import Site
+    from newsmirror.workers import plan_shards, worker_count
+
+    sites = [Site(f"n{i}", f"s{i}", "https://a.org/") for i in range(7)]
+    shards = plan_shards(sites, 3)
+    assert sorted(s.slug for shard in shards for s in shard) == sorted(s.slug for s in sites)
+    assert [len(s) for s in shards] == [3, 2, 2]
+    assert plan_shards(sites[:1], 4) == [sites[:1]]
+    assert worker_count(0, 5) == 1 and worker_count(3, 2) == 2 and worker_count(1, 200) == 1
