@@ -57,3 +57,21 @@ def test_file_urls_are_read_from_disk(tmp_path):
     results = fetch([Request("a", feed.as_uri()), Request("b", (tmp_path / "no.xml").as_uri())])
     assert results["a"].body == feed.read_bytes()
     assert results["b"].error_kind == "file"
+
+
+def test_gzip_files_are_decompressed_within_the_limit(tmp_path):
+    import gzip
+
+    feed = tmp_path / "f.xml.gz"
+    feed.write_bytes(gzip.compress(rss(rss_item(1)).encode()))
+    bomb = tmp_path / "bomb.gz"
+    bomb.write_bytes(gzip.compress(b"\0" * 5_000_000))
+    broken = tmp_path / "broken.gz"
+    broken.write_bytes(b"\x1f\x8b\x08\x00garbage")
+    results = fetch(
+        [Request(n, p.as_uri()) for n, p in (("ok", feed), ("bomb", bomb), ("broken", broken))],
+        max_bytes=100_000,
+    )
+    assert b"guid-1" in results["ok"].body
+    assert results["bomb"].error_kind == "too_large"
+    assert results["broken"].error_kind == "unparsable"

@@ -280,3 +280,24 @@ def test_shards_cover_every_site_once():
     assert [len(s) for s in shards] == [3, 2, 2]
     assert plan_shards(sites[:1], 4) == [sites[:1]]
     assert worker_count(0, 5) == 1 and worker_count(3, 2) == 2 and worker_count(1, 200) == 1
+
+
+def test_the_real_corpus_feeds_go_through_a_whole_pass(tmp_path, capsys):
+    from conftest import shared_path
+    from newsmirror.store.article import render
+
+    feeds = sorted(p for p in shared_path("corpus", "feeds", "real").rglob("*") if p.is_file())
+    sites = [{"name": f"f{i}", "slug": f"f{i}", "url": p.as_uri()} for i, p in enumerate(feeds)]
+    root = tmp_path / "m"
+    write_config(root, sites)
+    assert run(root, "--no-commit") == 0
+    out = capsys.readouterr().out
+    assert "internal" not in out and "write" not in out
+    written = list((root / "articles").rglob("*.md"))
+    assert len(written) > 1000
+    for path in written:
+        text = path.read_text(encoding="utf-8")
+        article = parse(text)
+        assert render(article) == text and "\n" not in article.title + article.body
+    assert run(root, "--no-commit") == 0
+    assert len(list((root / "articles").rglob("*.md"))) == len(written)
