@@ -301,3 +301,22 @@ def test_the_real_corpus_feeds_go_through_a_whole_pass(tmp_path, capsys):
         assert render(article) == text and "\n" not in article.title + article.body
     assert run(root, "--no-commit") == 0
     assert len(list((root / "articles").rglob("*.md"))) == len(written)
+
+
+def test_a_mirror_inside_a_larger_repository_follows_its_commits(tmp_path, feed_server):
+    repo = tmp_path / "repo"
+    mirror = repo / "news"
+    write_config(mirror, [{"name": "甲", "slug": "a", "url": feed_server.url("/a.xml")}])
+    feed_server.serve("/a.xml", rss(rss_item(1, date=day(1))))
+    git(repo, "init", "-q")
+    assert run(mirror) == 0
+    # A commit made elsewhere adds an article file inside the mirror's folder.
+    extra = mirror / "articles/a/2021/07/09/120000-0123456789ab.md"
+    extra.parent.mkdir(parents=True)
+    extra.write_text("<!--1625832000000-->\n[外来](https://example.org/x)\n------\n\n<p>x</p>\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "by hand")
+    assert run(mirror) == 0
+    index = Mirror.open(mirror).open_index()
+    assert index.site_summary("a") == (2, 1625832000000)
+    index.close()

@@ -43,7 +43,17 @@ def changed_between(root: Path, old: str, new: str, under: str) -> list[tuple[st
     """(status letter, path) of files under `under` that differ between two commits,
     or None when git cannot tell (an unknown commit, say)."""
     result = _git(
-        root, "diff", "--name-status", "--no-renames", "-z", old, new, "--", under, check=False
+        root,
+        "diff",
+        "--relative",
+        "--name-status",
+        "--no-renames",
+        "-z",
+        old,
+        new,
+        "--",
+        under,
+        check=False,
     )
     if result.returncode != 0:
         return None
