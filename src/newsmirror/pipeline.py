@@ -24,7 +24,7 @@ from newsmirror.publish.pages import list_path
 from newsmirror.records import ArchivedArticle, Candidate, Fetched, SourceOutcome
 from newsmirror.store import article as article_format
 from newsmirror.store.identity import new_candidates, place
-from newsmirror.store.index import Index
+from newsmirror.store.index import Index, SourceState
 from newsmirror.store.layout import date_path, flat_id_of
 from newsmirror.workers import plan_shards, run_shards, worker_count
 
@@ -106,14 +106,15 @@ def archive_sources(
     """Fetch these sources concurrently and archive each one's new items as it arrives."""
     config = mirror.config
     by_slug = {site.slug: site for site in sites}
-    requests = [_request(site, index) for site in sites]
+    states = {site.slug: index.source(site.slug) for site in sites}
+    requests = [_request(site, states[site.slug]) for site in sites]
     policy = FetchPolicy(config.concurrency, config.timeout, config.max_bytes)
     outcomes: list[SourceOutcome] = []
 
     def on_result(fetched: Fetched) -> None:
         site = by_slug[fetched.slug]
         try:
-            outcome = process_source(mirror, index, site, fetched, now_ms)
+            outcome = process_source(mirror, index, site, fetched, states[site.slug], now_ms)
         except Exception as exc:  # a bug or an input we did not foresee: one source fails
             outcome = _internal_failure(site, exc, fetched)
         outcomes.append(replace(outcome, fetched=replace(fetched, body=None)))  # free the body
@@ -130,15 +131,19 @@ def _internal_failure(
     return SourceOutcome(site.slug, fetched, error_kind="internal", error=error)
 
 
-def _request(site: Site, index: Index) -> Request:
-    state = index.source(site.slug)
+def _request(site: Site, state: SourceState | None) -> Request:
     if state is None or state.url != site.url:
         return Request(site.slug, site.url)
     return Request(site.slug, site.url, state.etag, state.last_modified)
 
 
 def process_source(
-    mirror: Mirror, index: Index, site: Site, fetched: Fetched, now_ms: int
+    mirror: Mirror,
+    index: Index,
+    site: Site,
+    fetched: Fetched,
+    state: SourceState | None,
+    now_ms: int,
 ) -> SourceOutcome:
     """Archive what is new in one fetched feed; every failure becomes the outcome."""
     if not fetched.ok:
@@ -146,7 +151,6 @@ def process_source(
     if fetched.not_modified or fetched.body is None:
         return SourceOutcome(site.slug, fetched, unchanged=True)
     body_hash = _body_hash(site, fetched.body)
-    state = index.source(site.slug)
     if state is not None and state.body_hash == body_hash and state.failures == 0:
         return SourceOutcome(site.slug, fetched, unchanged=True, body_hash=body_hash)
     try:

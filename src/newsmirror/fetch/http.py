@@ -189,29 +189,30 @@ def _answer(
     body: bytes | None,
     not_modified: bool = False,
 ) -> Fetched:
-    return Fetched(
-        slug=request.slug,
-        url=request.url,
+    return _result(
+        request,
+        started,
         body=body,
         status=response.status,
         content_type=response.headers.get("content-type", ""),
         etag=response.headers.get("etag"),
         last_modified=response.headers.get("last-modified"),
         not_modified=not_modified,
-        started_ms=int(started * 1000),
-        elapsed_ms=int((time.time() - started) * 1000),
     )
 
 
 def _failure(request: Request, started: float, kind: str, message: str, status: int = 0) -> Fetched:
+    return _result(request, started, status=status, error_kind=kind, error=message)
+
+
+def _result(request: Request, started: float, **fields: object) -> Fetched:
+    """A fetch result, timed from `started` to now."""
     return Fetched(
         slug=request.slug,
         url=request.url,
-        status=status,
-        error_kind=kind,
-        error=message,
         started_ms=int(started * 1000),
         elapsed_ms=int((time.time() - started) * 1000),
+        **fields,  # type: ignore[arg-type]
     )
 
 
@@ -242,11 +243,4 @@ def _read_file(request: Request, policy: FetchPolicy, started: float) -> Fetched
         return _failure(request, started, "too_large", str(exc))
     except zlib.error as exc:
         return _failure(request, started, "unparsable", f"broken gzip data: {exc}")
-    return Fetched(
-        slug=request.slug,
-        url=request.url,
-        body=body,
-        status=200,
-        started_ms=int(started * 1000),
-        elapsed_ms=int((time.time() - started) * 1000),
-    )
+    return _result(request, started, body=body, status=200)

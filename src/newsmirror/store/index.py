@@ -221,9 +221,6 @@ class Index:
         ).fetchone()
         return count, newest
 
-    def sites_with_articles(self) -> list[str]:
-        return [row[0] for row in self.db.execute("SELECT DISTINCT site FROM articles")]
-
     # --- sources -----------------------------------------------------------------------
 
     def source(self, slug: str) -> SourceState | None:
