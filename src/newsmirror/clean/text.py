@@ -21,7 +21,6 @@ _UNSPACED_CLASS = (
     "\U00020000-\U0003ffff"
 )
 _UNSPACED = re.compile(f"[{_UNSPACED_CLASS}]")
-_WS_CLASS = re.escape(JS_WHITESPACE)
 _PRE_BLOCK = re.compile(r"(<pre\b[^>]*>)(.*?)(</pre\s*>)", re.IGNORECASE | re.DOTALL)
 _LINE_BREAKS_IN_TITLE = re.compile(f"[{re.escape(JS_WHITESPACE)}\u0085\u001c-\u001f]+")
 _CONTROL = re.compile("[\u0000-\u0008\u000e-\u001b\u007f]")
