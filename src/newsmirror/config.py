@@ -34,9 +34,13 @@ MIRROR_SETTINGS = (
     Setting("list_dates", str, "month-day", "date in list entries", ("month-day", "full")),
     Setting("utc_offset", str, "+08:00", "zone of list dates and of date folders"),
     Setting("concurrency", int, 32, "sources fetched at the same time"),
+    Setting("per_host", int, 2, "requests to one host at the same time"),
     Setting("timeout", float, 30.0, "seconds allowed for one feed request"),
+    Setting("connect_timeout", float, 10.0, "seconds allowed to connect to a host"),
     Setting("max_bytes", int, 64 * 1024 * 1024, "largest feed body accepted"),
     Setting("workers", int, 0, "processes for a pass (0: one per core for 16+ sources)"),
+    Setting("stale_hours", float, 72.0, "a source with nothing new for this long is stale"),
+    Setting("retry_ceiling_hours", float, 6.0, "longest wait between retries of a failing source"),
 )
 
 SITE_SETTINGS = (
@@ -76,9 +80,13 @@ class Config:
     list_dates: str = "month-day"
     utc_offset: str = "+08:00"
     concurrency: int = 32
+    per_host: int = 2
     timeout: float = 30.0
+    connect_timeout: float = 10.0
     max_bytes: int = 64 * 1024 * 1024
     workers: int = 0
+    stale_hours: float = 72.0
+    retry_ceiling_hours: float = 6.0
 
     @property
     def root(self) -> Path:

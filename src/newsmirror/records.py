@@ -21,6 +21,12 @@ class Fetched:
     error: str | None = None
     started_ms: int = 0
     elapsed_ms: int = 0
+    # The URL a chain of permanent redirects (301/308 only) ended at, if any.
+    moved_to: str | None = None
+    # Epoch ms before which the publisher asked not to be asked again: Retry-After on 429/503.
+    retry_after_ms: int | None = None
+    # Epoch ms until which the answer is fresh: Cache-Control max-age or Expires.
+    fresh_until_ms: int | None = None
 
     @property
     def ok(self) -> bool:
