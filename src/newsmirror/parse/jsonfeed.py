@@ -11,7 +11,7 @@ from newsmirror.parse.dates import to_ms
 from newsmirror.records import FeedEntry, ParsedFeed
 
 
-def parse_json(body: bytes) -> ParsedFeed:
+def parse_json(body: bytes | str) -> ParsedFeed:
     try:
         doc = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:

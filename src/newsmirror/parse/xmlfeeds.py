@@ -11,6 +11,7 @@ from lxml import etree
 
 from newsmirror.errors import ParseError
 from newsmirror.parse.dates import to_ms
+from newsmirror.parse.repair import has_doctype, repair
 from newsmirror.records import FeedEntry, ParsedFeed
 
 ATOM = "http://www.w3.org/2005/Atom"
@@ -20,7 +21,13 @@ CONTENT_ENCODED = "{http://purl.org/rss/1.0/modules/content/}encoded"
 DC_DATE = "{http://purl.org/dc/elements/1.1/}date"
 DC_SUBJECT = "{http://purl.org/dc/elements/1.1/}subject"
 XHTML = "http://www.w3.org/1999/xhtml"
-_RSS_NAMESPACES = ("{http://purl.org/rss/1.0/}", "{http://my.netscape.com/rdf/simple/0.9/}")
+# Namespaced RSS: 1.0, 0.90, and the UserLand namespace some RSS 2.0 feeds put on everything.
+_RSS_NAMESPACES = (
+    "{http://purl.org/rss/1.0/}",
+    "{http://my.netscape.com/rdf/simple/0.9/}",
+    "{http://backend.userland.com/rss2}",
+    "{http://backend.userland.com/rss}",
+)
 _TAGS = re.compile(r"<[^>]*>")
 
 
@@ -41,17 +48,32 @@ _STRICT = _parser(recover=False)
 _RECOVER = _parser(recover=True)
 
 
-def parse_xml(body: bytes) -> ParsedFeed:
-    """Parse strictly; on a syntax error, let libxml2 recover what it can."""
-    recovered = False
+def parse_strict(data: bytes) -> ParsedFeed | None:
+    """The fast path: a well-formed document read as it is; None when it is not well-formed."""
     try:
-        root = etree.fromstring(body, _STRICT)
+        root = etree.fromstring(data, _STRICT)
+    except etree.XMLSyntaxError:
+        return None
+    return _read(root, recovered=False)
+
+
+def parse_xml(data: bytes) -> ParsedFeed:
+    """Parse UTF-8 (or self-describing) XML strictly; on a syntax error, mend the usual faults
+    and parse again, and let libxml2 recover what is still broken."""
+    recovered = False
+    if has_doctype(data):
+        # With an external DTD that is never loaded, HTML entity names are not errors but
+        # unexpanded references: turn them into characters first.
+        data = repair(data)
+    try:
+        root = etree.fromstring(data, _STRICT)
     except etree.XMLSyntaxError:
         recovered = True
-        try:
-            root = etree.fromstring(body, _RECOVER)
-        except etree.XMLSyntaxError as exc:
-            raise ParseError(f"not well-formed XML: {exc}") from exc
+        root = _parse_mended(data)
+    return _read(root, recovered)
+
+
+def _read(root: etree._Element | None, recovered: bool) -> ParsedFeed:
     if root is None:
         raise ParseError("empty document")
     reader = _reader_for(root)
@@ -59,6 +81,18 @@ def parse_xml(body: bytes) -> ParsedFeed:
         raise ParseError(f"not a feed: the document is <{_local(root.tag)}>")
     fmt, entries = reader(root)
     return ParsedFeed(format=fmt, entries=tuple(entries), recovered=recovered)
+
+
+def _parse_mended(data: bytes) -> etree._Element | None:
+    mended = repair(data)
+    try:
+        return etree.fromstring(mended, _STRICT)
+    except etree.XMLSyntaxError:
+        pass
+    try:
+        return etree.fromstring(mended, _RECOVER)
+    except etree.XMLSyntaxError as exc:
+        raise ParseError(f"not well-formed XML: {exc}") from exc
 
 
 def _reader_for(root: etree._Element) -> Callable | None:
