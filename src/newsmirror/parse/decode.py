@@ -49,6 +49,9 @@ _WIDER = {
     "tis-620": "cp874",
     "iso8859-11": "cp874",
 }
+_HIGH_BYTES = bytes(range(0x80, 0x100))
+_HIGH_CLUSTERS = re.compile(rb"[\x80-\xff]{2,}")
+_HIGH_WORDS = re.compile(rb"[\x40-\xff]*[\x80-\xff][\x40-\xff]*")
 _WIDE_UNICODE = ("utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be")
 
 
@@ -158,7 +161,14 @@ def _unmarked(body: bytes, json: bool) -> str | None:
 def _detect(body: bytes) -> str:
     from charset_normalizer import from_bytes  # imported here: only undeclared legacy bytes
 
-    matches = list(from_bytes(body[:200_000]))
+    sample = body[:200_000]
+    high = len(sample) - len(sample.translate(None, _HIGH_BYTES))
+    clustered = sum(map(len, _HIGH_CLUSTERS.findall(sample)))
+    if high and clustered > 0.5 * high:
+        # Multi-byte text (CJK, or words of a non-Latin script) in a mostly ASCII document:
+        # the markup only dilutes the statistics, so judge the words holding those bytes.
+        sample = b" ".join(_HIGH_WORDS.findall(sample))
+    matches = list(from_bytes(sample))
     if not matches:
         return "cp1252"
     # Latin code pages differ in a handful of letters, so on Western text several tie as
@@ -167,5 +177,5 @@ def _detect(body: bytes) -> str:
     tied = [codec_name(m.encoding) for m in matches if m.chaos <= least + 0.02]
     if "cp1252" in tied and _decodes(body, "cp1252"):
         return "cp1252"
-    name = tied[0] if tied else None
-    return name if name and _decodes(body, name) else "cp1252"
+    name = next((n for n in tied if n and _decodes(body, n)), None)
+    return name or "cp1252"

@@ -8,6 +8,23 @@ from typing import Any
 from newsmirror.errors import ParseError
 from newsmirror.records import FeedEntry, ParsedFeed
 
+# feedparser's names for the formats, as the fast path names them.
+_FORMATS = {
+    "rss090": "rss0.90",
+    "rss091u": "rss0.91",
+    "rss091n": "rss0.91",
+    "rss092": "rss0.92",
+    "rss093": "rss0.93",
+    "rss094": "rss0.94",
+    "rss20": "rss2.0",
+    "rss10": "rss1.0",
+    "rss": "rss",
+    "atom01": "atom0.3",
+    "atom02": "atom0.3",
+    "atom03": "atom0.3",
+    "atom10": "atom1.0",
+}
+
 
 def parse_tolerant(body: bytes) -> ParsedFeed:
     import feedparser  # imported here: it is slow to import and rarely needed
@@ -18,7 +35,8 @@ def parse_tolerant(body: bytes) -> ParsedFeed:
         reason = result.get("bozo_exception") or "no feed found"
         raise ParseError(f"not a feed: {reason}")
     entries = tuple(_entry(e) for e in result.entries)
-    return ParsedFeed(format=result.get("version") or "unknown", entries=entries, recovered=True)
+    version = result.get("version") or "unknown"
+    return ParsedFeed(format=_FORMATS.get(version, version), entries=entries, recovered=True)
 
 
 def _entry(entry: Any) -> FeedEntry:
