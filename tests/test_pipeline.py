@@ -274,11 +274,16 @@ def test_shards_cover_every_site_once():
     from newsmirror.config import Site
     from newsmirror.workers import plan_shards, worker_count
 
-    sites = [Site(f"n{i}", f"s{i}", "https://a.org/") for i in range(7)]
+    sites = [Site(f"n{i}", f"s{i}", f"https://h{i}.org/feed") for i in range(7)]
     shards = plan_shards(sites, 3)
     assert sorted(s.slug for shard in shards for s in shard) == sorted(s.slug for s in sites)
     assert [len(s) for s in shards] == [3, 2, 2]
     assert plan_shards(sites[:1], 4) == [sites[:1]]
+    # all sources of one host stay in one shard, so its per-host limit holds across processes
+    one_host = [Site(f"o{i}", f"o{i}", f"https://Same.org:8443/f{i}") for i in range(4)]
+    shards = plan_shards(one_host + sites[:4], 2)
+    assert [s.slug for s in shards[0]] == ["o0", "o1", "o2", "o3"]
+    assert [s.slug for s in shards[1]] == ["s0", "s1", "s2", "s3"]
     assert worker_count(0, 5) == 1 and worker_count(3, 2) == 2 and worker_count(1, 200) == 1
 
 

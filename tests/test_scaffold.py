@@ -184,7 +184,8 @@ def test_status_and_reindex(tmp_path: Path, capsys):
     assert main(["-C", str(root), "status"]) == 0
     out = capsys.readouterr().out
     assert re.search(
-        r"示例新闻\s+sample-rss\s+\d{4}-\d\d-\d\d \d\d:\d\d UTC .*\s3\s+2026-11-26 14:05 UTC", out
+        r"示例新闻\s+sample-rss\s+ok\s+\d{4}-\d\d-\d\d \d\d:\d\d UTC .*\s3\s+2026-11-26 14:05 UTC",
+        out,
     )
     assert main(["-C", str(root), "reindex"]) == 0
     assert "Indexed 7 articles" in capsys.readouterr().out

@@ -2,7 +2,7 @@
 
 Exit codes: 0 done (even when some sources failed: they are reported and recorded),
 1 the command could not run (mirror unusable, git failed), 2 bad usage or configuration,
-3 another run holds the mirror's lock.
+3 another run holds the mirror's lock, 4 (with --check-stale) a source is stale.
 """
 
 from __future__ import annotations
@@ -20,11 +20,10 @@ from newsmirror import __version__
 from newsmirror.errors import ConfigError, LockedError, NewsmirrorError
 
 if TYPE_CHECKING:  # the command modules are imported by the commands that need them
-    from newsmirror.config import Site
+    from newsmirror.health import SourceHealth
     from newsmirror.pipeline import PassReport
-    from newsmirror.store.index import Index
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED, EXIT_STALE = 0, 1, 2, 3, 4
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -52,10 +51,32 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="one pass: fetch, archive, publish, commit")
     run.add_argument("--no-commit", action="store_true", help="do not commit the changes")
     run.add_argument("--push", action="store_true", help="push after committing")
+    run.add_argument(
+        "--force",
+        action="store_true",
+        help="ask every source now, even those backing off or still fresh",
+    )
+    run.add_argument(
+        "--wait",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="wait this long for another run's lock (default: give up at once)",
+    )
+    run.add_argument(
+        "--check-stale",
+        action="store_true",
+        help=f"exit with {EXIT_STALE} when a source has produced nothing for too long",
+    )
 
-    commands.add_parser("build", help="regenerate lists and README from the index")
+    commands.add_parser("build", help="regenerate lists, README and status.md from the index")
     commands.add_parser("reindex", help="rebuild the index from the archive files alone")
-    commands.add_parser("status", help="show every source's state")
+    status = commands.add_parser("status", help="show every source's health")
+    status.add_argument(
+        "--check-stale",
+        action="store_true",
+        help=f"exit with {EXIT_STALE} when a source has produced nothing for too long",
+    )
 
     demo = commands.add_parser("demo", help="build a mirror of bundled sample feeds (offline)")
     demo.add_argument("target", metavar="DIR", help="a new directory for the demo mirror")
@@ -111,26 +132,65 @@ def cmd_run(root: Path, args: argparse.Namespace) -> int:
     from newsmirror.mirror import Mirror
     from newsmirror.pipeline import run_pass
 
-    report = run_pass(Mirror.open(root), commit=not args.no_commit, push=args.push)
+    if args.wait < 0:
+        print("newsmirror: --wait must be 0 or more seconds", file=sys.stderr)
+        return EXIT_USAGE
+    report = run_pass(
+        Mirror.open(root),
+        commit=not args.no_commit,
+        push=args.push,
+        force=args.force,
+        wait=args.wait,
+    )
     print_pass(report)
+    if args.check_stale and report.stale:
+        print(f"Stale: {', '.join(report.stale)}", file=sys.stderr)
+        return EXIT_STALE
     return EXIT_OK
 
 
 def print_pass(report: PassReport) -> None:
     if report.reindexed and report.reindexed.articles:
         print(f"Rebuilt the index from {report.reindexed.articles} archive files first.")
+    if report.recovered:
+        print(f"Recovered {report.recovered} articles written by an interrupted run.")
     for outcome in sorted(report.outcomes, key=lambda o: o.slug):
         name = report.sites[outcome.slug].name if outcome.slug in report.sites else outcome.slug
         if not outcome.ok:
-            print(f"  FAILED {name} ({outcome.slug}): {outcome.error_kind}: {outcome.error}")
+            retry = _clock(outcome.next_fetch_ms)
+            print(
+                f"  FAILED {name} ({outcome.slug}): {outcome.error_kind}: {outcome.error}"
+                + (f" (next attempt after {retry})" if retry else "")
+            )
+        elif outcome.skipped_until_ms is not None:
+            print(
+                f"  waiting {name} ({outcome.slug}) until {_clock(outcome.skipped_until_ms)}:"
+                f" {outcome.wait_reason}"
+            )
         elif outcome.written:
             print(f"  {name} ({outcome.slug}): {len(outcome.written)} new of {outcome.seen}")
-    ok = len(report.outcomes) - len(report.failures)
+        if outcome.fetched.moved_to:
+            print(
+                f"  MOVED {name} ({outcome.slug}): permanently redirected from"
+                f" {outcome.fetched.url} to {outcome.fetched.moved_to}; now fetched there"
+                " (update url in newsmirror.toml)"
+            )
+    asked = len(report.outcomes) - len(report.waiting)
+    ok = asked - len(report.failures)
+    waiting = f", {len(report.waiting)} waiting" if report.waiting else ""
     print(
-        f"{report.new_articles} new articles from {len(report.outcomes)} sources"
-        f" ({ok} ok, {len(report.failures)} failed) in {report.seconds:.2f} s;"
+        f"{report.new_articles} new articles from {asked} sources"
+        f" ({ok} ok, {len(report.failures)} failed{waiting}) in {report.seconds:.2f} s;"
         + (" committed." if report.committed else " nothing committed.")
     )
+    if report.stale:
+        print(f"Stale (nothing new for too long): {', '.join(report.stale)}")
+
+
+def _clock(ms: int | None) -> str:
+    if ms is None:
+        return ""
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def cmd_build(root: Path, args: argparse.Namespace) -> int:
@@ -172,24 +232,54 @@ def cmd_status(root: Path, args: argparse.Namespace) -> int:
     with mirror.lock():
         index, _ = mirror.fresh_index()
         try:
-            rows = [status_row(index, site) for site in mirror.config.sites]
+            healths = mirror.healths(index)
         finally:
             index.close()
-    header = ("source", "slug", "last success", "last error", "articles", "newest article")
-    print(format_table([header, *rows]))
+    header = (
+        "source",
+        "slug",
+        "health",
+        "last success",
+        "last error",
+        "articles",
+        "newest article",
+        "next attempt",
+    )
+    print(format_table([header, *(status_row(h) for h in healths)]))
+    stale = [h.site.slug for h in healths if h.stale]
+    failing = [h.site.slug for h in healths if h.failing]
+    print(
+        f"{len(healths)} sources: {len(failing)} failing"
+        + (f" ({', '.join(failing)})" if failing else "")
+        + f", {len(stale)} stale"
+        + (f" ({', '.join(stale)})" if stale else "")
+        + "."
+    )
+    if args.check_stale and stale:
+        return EXIT_STALE
     return EXIT_OK
 
 
-def status_row(index: Index, site: Site) -> tuple[str, ...]:
-    state = index.source(site.slug)
-    count, newest = index.site_summary(site.slug)
+def status_row(health: SourceHealth) -> tuple[str, ...]:
+    site, state = health.site, health.state
     error = "-"
     if state and state.failures:
         error = f"{_when(state.last_error_ms)} {state.last_error_kind}: {state.last_error}"
         error += f" ({state.failures}x in a row)"
-    name = site.name if site.enabled else f"{site.name} (archive only)"
     success = _when(state.last_success_ms) if state else "never fetched"
-    return (name, site.slug, success, error, str(count), _when(newest))
+    upcoming = "-"
+    if state and state.next_fetch_ms and site.enabled:
+        upcoming = f"{_clock(state.next_fetch_ms)} ({state.wait_reason})"
+    return (
+        site.name,
+        site.slug,
+        health.word,
+        success,
+        error,
+        str(health.articles),
+        _when(health.newest_published_ms),
+        upcoming,
+    )
 
 
 def _when(ms: int | None) -> str:

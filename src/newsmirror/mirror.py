@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import os
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
 from newsmirror import config as config_module
 from newsmirror.config import Config, Site
 from newsmirror.errors import ArticleFormatError, LockedError, MirrorError
+from newsmirror.health import HOUR_MS, SourceHealth, fingerprint, health_of
 from newsmirror.publish import git
 from newsmirror.publish.pages import list_path, render_list, render_readme
+from newsmirror.publish.status import STATUS_PATH, render_status
+from newsmirror.store import article as article_format
 from newsmirror.store import scan
 from newsmirror.store.files import AtomicWriter
 from newsmirror.store.index import Index
@@ -58,18 +62,24 @@ class Mirror:
     # --- lock ----------------------------------------------------------------------------
 
     @contextmanager
-    def lock(self) -> Iterator[None]:
-        """Hold the mirror's lock; a second run gets LockedError at once, never waits."""
+    def lock(self, wait: float = 0) -> Iterator[None]:
+        """Hold the mirror's lock. A second run waits up to `wait` seconds for it, then gets
+        LockedError; it never touches the mirror without the lock."""
         self._ensure_state_dir()
         path = self.state_dir / LOCK_NAME
         handle = open(path, "a+")  # noqa: SIM115 - held for the whole block
         try:
-            if not _try_lock(handle):
-                handle.seek(0)
-                holder = handle.read().strip() or "another process"
-                raise LockedError(
-                    f"another newsmirror run holds the lock of {self.root} ({holder})"
-                )
+            deadline = time.monotonic() + max(0.0, wait)
+            while not _try_lock(handle):
+                if time.monotonic() >= deadline:
+                    handle.seek(0)
+                    holder = handle.read().strip() or "another process"
+                    waited = f" after waiting {wait:g} s" if wait > 0 else ""
+                    raise LockedError(
+                        f"another newsmirror run holds the lock of {self.root} ({holder})"
+                        f"{waited}; try again later or use --wait SECONDS"
+                    )
+                time.sleep(0.1)
             handle.seek(0)
             handle.truncate()
             handle.write(f"pid {os.getpid()}")
@@ -166,6 +176,71 @@ class Mirror:
             index.set_meta("complete", "1")
         return ReindexReport(count, tuple(unreadable), time.monotonic() - started)
 
+    def recover(self, index: Index) -> int:
+        """Finish what an interrupted run left: articles journaled before their files were
+        written are indexed when the file is complete and removed when it is not; temporary
+        files are removed. Returns the number of articles recovered."""
+        if index.get_meta("running"):  # the last pass did not finish
+            self._remove_temp_files()
+        with index.transaction():
+            index.set_meta("running", str(os.getpid()))
+        journal = index.pending()
+        if not journal:
+            return 0
+        kept = []
+        for entry in journal:
+            target = self.root / entry.path
+            for temp in glob.glob(glob.escape(str(target)) + ".*.tmp"):
+                _unlink_quietly(temp)
+            try:
+                article_format.parse(target.read_text(encoding="utf-8"))
+            except FileNotFoundError:
+                continue  # never written: the feed still has the item, the next pass retries
+            except (OSError, UnicodeDecodeError, ArticleFormatError):
+                _unlink_quietly(str(target))  # cut short by a power loss: write it again
+                continue
+            kept.append(entry)
+        with index.transaction():
+            index.add_articles(kept)
+            index.clear_pending(e.path for e in journal)
+            index.add_todo("list", {e.site for e in kept})
+            index.add_todo("commit", (e.path for e in kept))
+        return len(kept)
+
+    def finished(self, index: Index) -> None:
+        """Mark the pass complete: the next one need not look for leftovers."""
+        with index.transaction():
+            index.set_meta("running", "")
+
+    def _remove_temp_files(self) -> None:
+        for pattern in ("*.tmp", "lists/*.tmp", "articles/.newsmirror-probe-*"):
+            for temp in glob.glob(os.path.join(glob.escape(str(self.root)), pattern)):
+                _unlink_quietly(temp)
+
+    def healths(self, index: Index, now_ms: int | None = None) -> list[SourceHealth]:
+        now_ms = int(time.time() * 1000) if now_ms is None else now_ms
+        stale_ms = int(self.config.stale_hours * HOUR_MS)
+        healths = []
+        for site in self.config.sites:
+            count, newest = index.site_summary(site.slug)
+            state = index.source(site.slug)
+            healths.append(health_of(site, state, count, newest, now_ms, stale_ms))
+        return healths
+
+    def write_status(self, index: Index, force: bool = False) -> bool:
+        """Rewrite status.md when a source's health changed (or `force`, when other pages
+        change anyway); timestamps alone do not make a commit every pass."""
+        now_ms = int(time.time() * 1000)
+        healths = self.healths(index, now_ms)
+        mark = fingerprint(healths)
+        if not force and index.get_meta("status") == mark and (self.root / STATUS_PATH).exists():
+            return False
+        text = render_status(healths, now_ms, self.config.offset_minutes, self.config.title)
+        self.writer.write(STATUS_PATH, text)
+        with index.transaction():
+            index.set_meta("status", mark)
+        return True
+
     def current_head(self) -> str | None:
         return git.head(self.root) if git.is_repo(self.root) else None
 
@@ -185,7 +260,14 @@ class Mirror:
         changed = [list_path(s) for s in self.config.sites if self.write_list(index, s)]
         if self.write_readme():
             changed.append("README.md")
+        if self.write_status(index, force=True):
+            changed.append(STATUS_PATH)
         return changed
+
+
+def _unlink_quietly(path: str) -> None:
+    with suppress(OSError):
+        os.unlink(path)
 
 
 def _try_lock(handle) -> bool:  # type: ignore[no-untyped-def]

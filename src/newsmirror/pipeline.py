@@ -7,6 +7,7 @@ recorded as its outcome and never stops the others.
 from __future__ import annotations
 
 import hashlib
+import random
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -17,10 +18,12 @@ from newsmirror.clean.entry import to_candidate
 from newsmirror.config import Config, Site
 from newsmirror.errors import ParseError
 from newsmirror.fetch.http import FetchPolicy, Request, fetch_all
+from newsmirror.health import HOUR_MS, is_due, schedule_after
 from newsmirror.mirror import Mirror, ReindexReport
 from newsmirror.parse import parse_feed
 from newsmirror.publish import git
 from newsmirror.publish.pages import list_path
+from newsmirror.publish.status import STATUS_PATH
 from newsmirror.records import ArchivedArticle, Candidate, Fetched, SourceOutcome
 from newsmirror.store import article as article_format
 from newsmirror.store.identity import new_candidates, place
@@ -37,6 +40,8 @@ class PassReport:
     seconds: float
     reindexed: ReindexReport | None = None
     sites: dict[str, Site] = field(default_factory=dict)
+    recovered: int = 0
+    stale: tuple[str, ...] = ()
 
     @property
     def new_articles(self) -> int:
@@ -46,36 +51,70 @@ class PassReport:
     def failures(self) -> list[SourceOutcome]:
         return [o for o in self.outcomes if not o.ok]
 
+    @property
+    def waiting(self) -> list[SourceOutcome]:
+        return [o for o in self.outcomes if o.skipped_until_ms is not None]
 
-def run_pass(mirror: Mirror, commit: bool = True, push: bool = False) -> PassReport:
+    @property
+    def moved(self) -> list[SourceOutcome]:
+        return [o for o in self.outcomes if o.fetched.moved_to]
+
+
+def run_pass(
+    mirror: Mirror, commit: bool = True, push: bool = False, force: bool = False, wait: float = 0
+) -> PassReport:
+    """One pass. `force` asks every source, even those backing off or still fresh; `wait` is
+    how long to wait for another run's lock before giving up."""
     started = time.monotonic()
-    with mirror.lock():
+    with mirror.lock(wait):
         mirror.check_writable()
         index, reindexed = mirror.fresh_index()
         try:
-            outcomes = _archive_all(mirror, index)
+            recovered = mirror.recover(index)
+            outcomes = _archive_all(mirror, index, force)
             changed = _publish(mirror, index, outcomes)
             committed = False
-            if commit and changed and git.is_repo(mirror.root):
+            is_repo = git.is_repo(mirror.root)
+            if commit and changed and is_repo:
+                git.clear_stale_locks(mirror.root)  # a killed git leaves them; git then refuses
                 committed = git.commit(mirror.root, changed, commit_message(mirror, outcomes))
                 if committed and push:
                     git.push(mirror.root)
             with index.transaction():
+                if (commit and is_repo) or not is_repo:  # committed, or nothing to commit
+                    index.clear_todo("commit", changed)
                 index.set_meta("head", mirror.current_head() or "")
+            mirror.finished(index)
+            stale = tuple(h.site.slug for h in mirror.healths(index) if h.stale)
         finally:
             index.close()
     sites = {s.slug: s for s in mirror.config.sites}
     return PassReport(
-        tuple(outcomes), tuple(changed), committed, time.monotonic() - started, reindexed, sites
+        tuple(outcomes),
+        tuple(changed),
+        committed,
+        time.monotonic() - started,
+        reindexed,
+        sites,
+        recovered,
+        stale,
     )
 
 
-def _archive_all(mirror: Mirror, index: Index) -> list[SourceOutcome]:
-    """Fetch and archive every enabled source (over several processes for large mirrors),
-    then make the files durable and record everything in the index in one transaction."""
+def _archive_all(mirror: Mirror, index: Index, force: bool = False) -> list[SourceOutcome]:
+    """Fetch and archive every enabled source that is due (over several processes for large
+    mirrors), then make the files durable and record everything in one transaction."""
     config = mirror.config
-    sites = [s for s in config.sites if s.enabled]
     now_ms = int(time.time() * 1000)
+    sites, waiting = [], []
+    for site in config.sites:
+        if not site.enabled:
+            continue
+        state = index.source(site.slug)
+        if force or is_due(state, now_ms) or (state is not None and state.config_url != site.url):
+            sites.append(site)
+        else:
+            waiting.append(_waiting(site, state))  # type: ignore[arg-type]
     shards = plan_shards(sites, worker_count(config.workers, len(sites)))
     outcomes = run_shards(
         shards,
@@ -84,11 +123,25 @@ def _archive_all(mirror: Mirror, index: Index) -> list[SourceOutcome]:
         failed=lambda shard, exc: [_internal_failure(s, exc) for s in shard],
     )
     mirror.writer.sync()  # one sync for the pass: files are durable before the index has them
+    by_slug = {s.slug: s for s in config.sites}
     with index.transaction():
         for outcome in outcomes:
             index.add_articles(outcome.written)
-            index.record_outcome(outcome, now_ms)
-    return outcomes
+            index.clear_pending(a.path for a in outcome.written)
+            index.record_outcome(outcome, now_ms, by_slug[outcome.slug].url)
+        index.add_todo("list", {o.slug for o in outcomes if o.written})
+        index.add_todo("commit", (a.path for o in outcomes for a in o.written))
+    return outcomes + waiting
+
+
+def _waiting(site: Site, state: SourceState) -> SourceOutcome:
+    fetched = Fetched(site.slug, state.url)
+    return SourceOutcome(
+        site.slug,
+        fetched,
+        skipped_until_ms=state.next_fetch_ms,
+        wait_reason=state.wait_reason,
+    )
 
 
 def _archive_in_child(root: Path, config: Config, shard: list[Site], now_ms: int) -> list:
@@ -108,16 +161,33 @@ def archive_sources(
     by_slug = {site.slug: site for site in sites}
     states = {site.slug: index.source(site.slug) for site in sites}
     requests = [_request(site, states[site.slug]) for site in sites]
-    policy = FetchPolicy(config.concurrency, config.timeout, config.max_bytes)
+    policy = FetchPolicy(
+        config.concurrency,
+        config.timeout,
+        config.max_bytes,
+        per_host=config.per_host,
+        connect_timeout=config.connect_timeout,
+    )
+    ceiling_ms = int(config.retry_ceiling_hours * HOUR_MS)
     outcomes: list[SourceOutcome] = []
 
     def on_result(fetched: Fetched) -> None:
         site = by_slug[fetched.slug]
+        state = states[site.slug]
         try:
-            outcome = process_source(mirror, index, site, fetched, states[site.slug], now_ms)
+            outcome = process_source(mirror, index, site, fetched, state, now_ms)
         except Exception as exc:  # a bug or an input we did not foresee: one source fails
             outcome = _internal_failure(site, exc, fetched)
-        outcomes.append(replace(outcome, fetched=replace(fetched, body=None)))  # free the body
+        failures = state.failures if state is not None and state.config_url == site.url else 0
+        plan = schedule_after(fetched, outcome.ok, failures, now_ms, ceiling_ms, random.random())
+        outcomes.append(
+            replace(
+                outcome,
+                fetched=replace(fetched, body=None),  # free the body
+                next_fetch_ms=plan.next_fetch_ms,
+                wait_reason=plan.reason,
+            )
+        )
 
     fetch_all(requests, policy, on_result)
     return outcomes
@@ -132,9 +202,11 @@ def _internal_failure(
 
 
 def _request(site: Site, state: SourceState | None) -> Request:
-    if state is None or state.url != site.url:
+    """Ask where the source now lives (a permanent redirect may have moved it), with its
+    validators; a changed URL in the configuration starts afresh."""
+    if state is None or (state.config_url or state.url) != site.url:
         return Request(site.slug, site.url)
-    return Request(site.slug, site.url, state.etag, state.last_modified)
+    return Request(site.slug, state.url or site.url, state.etag, state.last_modified)
 
 
 def process_source(
@@ -154,7 +226,7 @@ def process_source(
     if state is not None and state.body_hash == body_hash and state.failures == 0:
         return SourceOutcome(site.slug, fetched, unchanged=True, body_hash=body_hash)
     try:
-        feed = parse_feed(fetched.body)
+        feed = parse_feed(fetched.body, fetched.content_type)
     except ParseError as exc:
         kind = "not_a_feed" if str(exc).startswith("not a feed") else "unparsable"
         return SourceOutcome(site.slug, fetched, error_kind=kind, error=str(exc))
@@ -190,9 +262,11 @@ def _archive_new(
     wanted = [date_path(site.slug, c.article.published_ms, c.key_hash, offset) for c in fresh]
     lowest = index.lowest_flat_id(site.slug) if site.layout == "flat" else None
     placed = place(site, fresh, offset, lowest, index.taken_paths(wanted), wanted)
+    archived = [_archived(site, path, c) for path, c in placed]
+    index.add_pending(archived)  # journal first: a crash after this leaves nothing unknown
     for path, candidate in placed:
         mirror.writer.write(path, article_format.render(candidate.article))
-    return [_archived(site, path, c) for path, c in placed]
+    return archived
 
 
 def _archived(site: Site, path: str, candidate: Candidate) -> ArchivedArticle:
@@ -210,15 +284,22 @@ def _archived(site: Site, path: str, candidate: Candidate) -> ArchivedArticle:
 
 
 def _publish(mirror: Mirror, index: Index, outcomes: list[SourceOutcome]) -> list[str]:
-    """Rewrite the lists of sites that got articles, and the README if it changed."""
-    changed_sites = {o.slug for o in outcomes if o.written}
-    changed = [a.path for o in outcomes for a in o.written]
+    """Rewrite the lists of sites that got articles (in this pass or in one that was
+    interrupted), the README and status.md when they changed; every path to commit."""
+    owed = set(index.todo("list"))
+    lists = [list_path(s) for s in mirror.config.sites if s.slug in owed]
     for site in mirror.config.sites:
-        if site.slug in changed_sites and mirror.write_list(index, site):
-            changed.append(list_path(site))
+        if site.slug in owed:
+            mirror.write_list(index, site)
+    extra = lists[:]
     if mirror.write_readme():
-        changed.append("README.md")
-    return changed
+        extra.append("README.md")
+    if mirror.write_status(index, force=bool(lists)):
+        extra.append(STATUS_PATH)
+    with index.transaction():
+        index.add_todo("commit", extra)
+        index.clear_todo("list", owed)
+    return index.todo("commit")
 
 
 def commit_message(mirror: Mirror, outcomes: Sequence[SourceOutcome]) -> str:
@@ -234,6 +315,8 @@ def commit_message(mirror: Mirror, outcomes: Sequence[SourceOutcome]) -> str:
             subject += f" and {len(with_new) - 5} more sites"
     if total == 0:
         subject = "Update mirror pages"
+        if any(not o.ok for o in outcomes):
+            subject = "Update source status"
     failed = [o for o in outcomes if not o.ok]
     lines = [subject]
     if failed:

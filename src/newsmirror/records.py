@@ -100,6 +100,11 @@ class SourceOutcome:
     error: str | None = None
     body_hash: str | None = None
     unchanged: bool = False
+    # Not asked this pass: the source is not due before this time (backoff or freshness).
+    skipped_until_ms: int | None = None
+    # When to ask next, and why not sooner (None: at the next pass).
+    next_fetch_ms: int | None = None
+    wait_reason: str | None = None
 
     @property
     def ok(self) -> bool:

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 from newsmirror.config import Site
 
@@ -26,9 +28,25 @@ def worker_count(setting: int, sources: int) -> int:
 
 
 def plan_shards(sites: Sequence[Site], count: int) -> list[list[Site]]:
-    """Split sites into `count` shards of about equal size (round robin, keeping config order)."""
+    """Split sites into at most `count` shards of about equal size, keeping all sources of one
+    host in one shard (each process limits its requests per host, so a host split over
+    processes would get more than its share). Config order is kept within a shard."""
     count = max(1, min(count, len(sites)))
-    return [list(sites[i::count]) for i in range(count)]
+    groups: dict[str, list[int]] = {}
+    for i, site in enumerate(sites):
+        groups.setdefault(host_key(site.url), []).append(i)
+    shards: list[list[int]] = [[] for _ in range(count)]
+    for group in sorted(groups.values(), key=len, reverse=True):
+        min(shards, key=len).extend(group)
+    return [[sites[i] for i in sorted(shard)] for shard in shards if shard]
+
+
+def host_key(url: str) -> str:
+    """Sources that share a server share this key; a file is its own."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        return url
+    return f"{parts.scheme}://{(parts.hostname or '').lower()}:{parts.port or ''}"
 
 
 def run_shards(
@@ -41,7 +59,12 @@ def run_shards(
     a child that dies becomes `failed(shard, error)`. Results in shard order."""
     if len(shards) == 1:
         return here(shards[0])
-    with ProcessPoolExecutor(len(shards) - 1, mp_context=_context()) as pool:
+    with ProcessPoolExecutor(
+        len(shards) - 1,
+        mp_context=_context(),
+        initializer=die_with_parent,
+        initargs=(os.getpid(),),
+    ) as pool:
         futures = [pool.submit(child, shard) for shard in shards[1:]]
         results = here(shards[0])
         for shard, future in zip(shards[1:], futures, strict=True):
@@ -50,6 +73,22 @@ def run_shards(
             except Exception as exc:  # the child died: its sources fail, the pass goes on
                 results += failed(shard, exc)
     return results
+
+
+def die_with_parent(parent_pid: int) -> None:
+    """Make this worker end when the run that started it is killed: an orphan would keep the
+    mirror's lock (inherited) and block on a result nobody reads, stopping every later run.
+    Linux only (prctl); elsewhere an orphan ends when its work is done."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent_pid:  # the parent died before the call: nobody waits for us
+        os._exit(1)
 
 
 def _context() -> multiprocessing.context.BaseContext:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -59,6 +61,54 @@ def changed_between(root: Path, old: str, new: str, under: str) -> list[tuple[st
         return None
     fields = result.stdout.split("\0")
     return [(fields[i], fields[i + 1]) for i in range(0, len(fields) - 1, 2)]
+
+
+# Without /proc to ask whether a process still holds a lock file, only an old one is stale.
+_LOCK_AGE_WITHOUT_PROC = 600.0
+
+
+def clear_stale_locks(root: Path) -> list[str]:
+    """Remove lock files a killed git process left behind (index.lock, HEAD.lock, ref locks):
+    git refuses to work while they exist, so one power loss would stop every later run.
+    A lock some process still has open is left alone."""
+    result = _git(root, "rev-parse", "--absolute-git-dir", check=False)
+    git_dir = Path(result.stdout.strip()) if result.returncode == 0 else None
+    if git_dir is None or not git_dir.is_dir():
+        return []
+    locks = [git_dir / "index.lock", git_dir / "HEAD.lock", *(git_dir / "refs").rglob("*.lock")]
+    removed = []
+    for lock in locks:
+        if lock.exists() and not _held_open(lock):
+            try:
+                lock.unlink()
+            except OSError:
+                continue
+            removed.append(str(lock))
+    return removed
+
+
+def _held_open(path: Path) -> bool:
+    proc = Path("/proc")
+    if not (proc / "self" / "fd").is_dir():
+        try:
+            return time.time() - path.stat().st_mtime < _LOCK_AGE_WITHOUT_PROC
+        except OSError:
+            return False
+    target = str(path.resolve())
+    for pid in os.listdir(proc):
+        if not pid.isdigit():
+            continue
+        try:
+            fds = os.listdir(proc / pid / "fd")
+        except OSError:
+            continue  # gone, or not ours to look at
+        for fd in fds:
+            try:
+                if os.readlink(proc / pid / "fd" / fd) == target:
+                    return True
+            except OSError:
+                continue
+    return False
 
 
 def commit(root: Path, paths: Sequence[str], message: str) -> bool:

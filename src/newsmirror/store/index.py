@@ -16,7 +16,7 @@ from newsmirror.records import ArchivedArticle, SourceOutcome
 from newsmirror.store.identity import Known
 from newsmirror.store.layout import rank_of
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _CHUNK = 500  # keys per IN (...) query, well under SQLite's variable limit
 
 _SCHEMA = """
@@ -32,7 +32,14 @@ CREATE TABLE IF NOT EXISTS sources (
     failures INTEGER NOT NULL DEFAULT 0,
     etag TEXT,
     last_modified TEXT,
-    body_hash TEXT
+    body_hash TEXT,
+    config_url TEXT,
+    first_attempt_ms INTEGER,
+    last_new_ms INTEGER,
+    next_fetch_ms INTEGER,
+    wait_reason TEXT,
+    moved_from TEXT,
+    moved_ms INTEGER
 );
 CREATE TABLE IF NOT EXISTS articles (
     path TEXT PRIMARY KEY,
@@ -49,6 +56,17 @@ CREATE INDEX IF NOT EXISTS articles_by_time ON articles (site, published_ms, ran
 CREATE INDEX IF NOT EXISTS articles_by_key ON articles (site, key_hash);
 CREATE INDEX IF NOT EXISTS articles_by_link ON articles (site, link_key);
 CREATE INDEX IF NOT EXISTS articles_by_flat_id ON articles (site, flat_id);
+CREATE TABLE IF NOT EXISTS pending (
+    path TEXT PRIMARY KEY,
+    site TEXT NOT NULL,
+    published_ms INTEGER NOT NULL,
+    title TEXT NOT NULL,
+    url TEXT NOT NULL,
+    key_hash TEXT NOT NULL,
+    link_key TEXT NOT NULL,
+    flat_id INTEGER
+);
+CREATE TABLE IF NOT EXISTS todo (kind TEXT NOT NULL, item TEXT NOT NULL, PRIMARY KEY (kind, item));
 CREATE TABLE IF NOT EXISTS fetches (
     id INTEGER PRIMARY KEY,
     site TEXT NOT NULL,
@@ -64,6 +82,25 @@ CREATE TABLE IF NOT EXISTS fetches (
 """
 
 
+# Columns version 2 added to `sources`: a version 1 index gains them in place, so that fetch
+# state (validators, failure counts), which no archive file holds, survives the upgrade.
+_SOURCE_COLUMNS_V2 = (
+    "config_url TEXT",
+    "first_attempt_ms INTEGER",
+    "last_new_ms INTEGER",
+    "next_fetch_ms INTEGER",
+    "wait_reason TEXT",
+    "moved_from TEXT",
+    "moved_ms INTEGER",
+)
+_SOURCE_FIELDS = (
+    "slug, url, last_attempt_ms, last_success_ms, last_error_ms, last_error_kind, last_error,"
+    " failures, etag, last_modified, body_hash, config_url, first_attempt_ms, last_new_ms,"
+    " next_fetch_ms, wait_reason, moved_from, moved_ms"
+)
+_ARTICLE_FIELDS = "path, site, published_ms, title, url, key_hash, link_key, flat_id"
+
+
 @dataclass(frozen=True, slots=True)
 class SourceState:
     slug: str
@@ -77,6 +114,13 @@ class SourceState:
     etag: str | None
     last_modified: str | None
     body_hash: str | None
+    config_url: str | None = None
+    first_attempt_ms: int | None = None
+    last_new_ms: int | None = None
+    next_fetch_ms: int | None = None
+    wait_reason: str | None = None
+    moved_from: str | None = None
+    moved_ms: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,11 +143,14 @@ class Index:
             self.db = self._connect()
 
     def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, isolation_level=None)
+        # Worker processes of a pass write their journal rows through their own connections:
+        # a writer waits for another's short transaction instead of failing.
+        db = sqlite3.connect(self.path, isolation_level=None, timeout=60.0)
         try:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+            _migrate(db)
         except sqlite3.DatabaseError:
             db.close()
             raise
@@ -123,12 +170,16 @@ class Index:
             return False
 
     def reset(self) -> None:
-        """Drop everything and create the current schema (the start of a rebuild)."""
+        """Forget every article (the start of a rebuild from the files); each source's fetch
+        state, which no file holds, is kept when its schema is current."""
         with self.transaction():
+            current = self.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+            keep = {"sources", "fetches"} if current else set()
             for (name,) in self.db.execute(
                 "SELECT name FROM sqlite_master WHERE type='table'"
             ).fetchall():
-                self.db.execute(f'DROP TABLE IF EXISTS "{name}"')
+                if name not in keep:
+                    self.db.execute(f'DROP TABLE IF EXISTS "{name}"')
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
                     self.db.execute(statement)
@@ -155,22 +206,9 @@ class Index:
 
     def add_articles(self, articles: Iterable[ArchivedArticle]) -> None:
         self.db.executemany(
-            "INSERT OR REPLACE INTO articles (path, site, published_ms, title, url, key_hash,"
-            " link_key, flat_id, rank) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                (
-                    a.path,
-                    a.site,
-                    a.published_ms,
-                    a.title,
-                    a.url,
-                    a.key_hash,
-                    a.link_key,
-                    a.flat_id,
-                    rank_of(a.path),
-                )
-                for a in articles
-            ),
+            f"INSERT OR REPLACE INTO articles ({_ARTICLE_FIELDS}, rank)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            ((*_article_row(a), rank_of(a.path)) for a in articles),
         )
 
     def remove_paths(self, paths: Iterable[str]) -> None:
@@ -206,6 +244,9 @@ class Index:
         ).fetchone()
         return row[0]
 
+    def all_paths(self) -> set[str]:
+        return {row[0] for row in self.db.execute("SELECT path FROM articles")}
+
     def newest(self, site: str, limit: int) -> list[ListEntry]:
         rows = self.db.execute(
             "SELECT path, published_ms, title FROM articles WHERE site=?"
@@ -225,37 +266,116 @@ class Index:
 
     def source(self, slug: str) -> SourceState | None:
         row = self.db.execute(
-            "SELECT slug, url, last_attempt_ms, last_success_ms, last_error_ms, last_error_kind,"
-            " last_error, failures, etag, last_modified, body_hash FROM sources WHERE slug=?",
-            (slug,),
+            f"SELECT {_SOURCE_FIELDS} FROM sources WHERE slug=?", (slug,)
         ).fetchone()
         return SourceState(*row) if row else None
 
-    def record_outcome(self, outcome: SourceOutcome, now_ms: int) -> None:
+    def newest_published(self, site: str) -> int | None:
+        row = self.db.execute(
+            "SELECT MAX(published_ms) FROM articles WHERE site=?", (site,)
+        ).fetchone()
+        return row[0]
+
+    # --- the journal: articles whose files are being written --------------------------
+
+    def add_pending(self, articles: Sequence[ArchivedArticle]) -> None:
+        """Record articles about to be written (committed before any of their files exist),
+        so that a run killed half-way leaves no file the next run cannot account for."""
+        with self.transaction():
+            self.db.executemany(
+                f"INSERT OR REPLACE INTO pending ({_ARTICLE_FIELDS}) VALUES (?,?,?,?,?,?,?,?)",
+                (_article_row(a) for a in articles),
+            )
+
+    def pending(self) -> list[ArchivedArticle]:
+        rows = self.db.execute(
+            "SELECT site, path, published_ms, title, url, key_hash, link_key, flat_id"
+            " FROM pending ORDER BY path"
+        )
+        return [ArchivedArticle(*row) for row in rows]
+
+    def clear_pending(self, paths: Iterable[str]) -> None:
+        self.db.executemany("DELETE FROM pending WHERE path=?", ((p,) for p in paths))
+
+    def pending_paths(self, paths: Sequence[str]) -> set[str]:
+        found: set[str] = set()
+        for start in range(0, len(paths), _CHUNK):
+            chunk = paths[start : start + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT path FROM pending WHERE path IN ({marks})"
+            found.update(row[0] for row in self.db.execute(sql, chunk))
+        return found
+
+    # --- work left to do after the articles are recorded: lists to write, paths to commit
+
+    def add_todo(self, kind: str, items: Iterable[str]) -> None:
+        self.db.executemany(
+            "INSERT OR IGNORE INTO todo (kind, item) VALUES (?, ?)", ((kind, i) for i in items)
+        )
+
+    def todo(self, kind: str) -> list[str]:
+        rows = self.db.execute("SELECT item FROM todo WHERE kind=? ORDER BY item", (kind,))
+        return [row[0] for row in rows]
+
+    def clear_todo(self, kind: str, items: Iterable[str]) -> None:
+        self.db.executemany("DELETE FROM todo WHERE kind=? AND item=?", ((kind, i) for i in items))
+
+    def record_outcome(self, outcome: SourceOutcome, now_ms: int, config_url: str) -> None:
+        """Update a source's state from one pass (`config_url`: the URL its configuration
+        names; the URL fetched may be where a permanent redirect moved it)."""
+        if outcome.skipped_until_ms is not None:
+            return  # not asked this pass: nothing happened to record
         fetched = outcome.fetched
+        url = fetched.moved_to or fetched.url
         self.db.execute(
-            "INSERT OR IGNORE INTO sources (slug, url) VALUES (?, ?)", (outcome.slug, fetched.url)
+            "INSERT OR IGNORE INTO sources (slug, url, config_url) VALUES (?, ?, ?)",
+            (outcome.slug, url, config_url),
+        )
+        # A new configured URL starts afresh: an earlier move no longer applies.
+        self.db.execute(
+            "UPDATE sources SET url=?, last_attempt_ms=?,"
+            " first_attempt_ms=COALESCE(first_attempt_ms, ?),"
+            " moved_from=CASE WHEN ? IS NOT NULL THEN ?"
+            "   WHEN config_url IS ? THEN moved_from ELSE NULL END,"
+            " moved_ms=CASE WHEN ? IS NOT NULL THEN ? WHEN config_url IS ? THEN moved_ms END,"
+            " config_url=?, next_fetch_ms=?, wait_reason=? WHERE slug=?",
+            (
+                url,
+                now_ms,
+                now_ms,
+                fetched.moved_to,
+                fetched.url,
+                config_url,
+                fetched.moved_to,
+                now_ms,
+                config_url,
+                config_url,
+                outcome.next_fetch_ms,
+                outcome.wait_reason,
+                outcome.slug,
+            ),
         )
         if outcome.ok:
             self.db.execute(
-                "UPDATE sources SET url=?, last_attempt_ms=?, last_success_ms=?, failures=0,"
+                "UPDATE sources SET last_success_ms=?, failures=0,"
                 " etag=COALESCE(?, etag), last_modified=COALESCE(?, last_modified),"
-                " body_hash=COALESCE(?, body_hash) WHERE slug=?",
+                " body_hash=COALESCE(?, body_hash),"
+                " last_new_ms=CASE WHEN ? THEN ? ELSE last_new_ms END WHERE slug=?",
                 (
-                    fetched.url,
-                    now_ms,
                     now_ms,
                     fetched.etag,
                     fetched.last_modified,
                     outcome.body_hash,
+                    bool(outcome.written),
+                    now_ms,
                     outcome.slug,
                 ),
             )
         else:
             self.db.execute(
-                "UPDATE sources SET url=?, last_attempt_ms=?, last_error_ms=?, last_error_kind=?,"
-                " last_error=?, failures=failures+1 WHERE slug=?",
-                (fetched.url, now_ms, now_ms, outcome.error_kind, outcome.error, outcome.slug),
+                "UPDATE sources SET last_error_ms=?, last_error_kind=?, last_error=?,"
+                " failures=failures+1 WHERE slug=?",
+                (now_ms, outcome.error_kind, outcome.error, outcome.slug),
             )
         self.db.execute(
             "INSERT INTO fetches (site, started_ms, elapsed_ms, status, outcome, error_kind,"
@@ -272,6 +392,31 @@ class Index:
                 len(outcome.written),
             ),
         )
+
+
+def _article_row(a: ArchivedArticle) -> tuple:
+    return (a.path, a.site, a.published_ms, a.title, a.url, a.key_hash, a.link_key, a.flat_id)
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    """Bring a version 1 index to version 2 in place (new tables, new source columns)."""
+    if db.execute("PRAGMA user_version").fetchone()[0] != 1:
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        if db.execute("PRAGMA user_version").fetchone()[0] == 1:  # no one migrated meanwhile
+            have = {row[1] for row in db.execute("PRAGMA table_info(sources)")}
+            for column in _SOURCE_COLUMNS_V2:
+                if column.split()[0] not in have:
+                    db.execute(f"ALTER TABLE sources ADD COLUMN {column}")
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    db.execute(statement)
+            db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
 
 
 def _outcome_word(outcome: SourceOutcome) -> str:

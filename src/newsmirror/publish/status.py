@@ -1,0 +1,110 @@
+"""`status.md`: every source's health, for readers of the mirror and for its operator."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+from newsmirror.health import SourceHealth
+
+STATUS_PATH = "status.md"
+
+
+def render_status(healths: list[SourceHealth], now_ms: int, offset_minutes: int, title: str) -> str:
+    zone = timezone(timedelta(minutes=offset_minutes))
+    fetched = [h for h in healths if h.site.enabled]
+    failing = [h for h in fetched if h.failing]
+    stale = [h for h in fetched if h.stale]
+    lines = [
+        f"# {title}: source health",
+        "",
+        f"Updated {_time(now_ms, zone)} ({_zone_name(offset_minutes)}).",
+        "",
+        f"{len(fetched)} sources fetched: {len(fetched) - len(failing)} ok, "
+        f"{len(failing)} failing, {len(stale)} stale (nothing new for too long).",
+        "",
+        "| Source | Health | Last success | Last error | Failures in a row |"
+        " Newest article | Articles |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for h in healths:
+        lines.append(_row(h, now_ms, zone))
+    if stale:
+        lines += ["", "## Stale", ""]
+        for h in stale:
+            since = _age(now_ms - h.last_produced_ms) if h.last_produced_ms else "ever"
+            lines.append(f"- {_cell(h.site.name)} ({h.site.slug}): nothing new for {since}.")
+    if failing:
+        lines += ["", "## Failing", ""]
+        for h in failing:
+            state = h.state
+            assert state is not None
+            lines.append(
+                f"- {_cell(h.site.name)} ({h.site.slug}): {state.last_error_kind}:"
+                f" {_cell(state.last_error or '')} ({state.failures} in a row"
+                + (
+                    f"; next attempt {_time(state.next_fetch_ms, zone)}"
+                    if state.next_fetch_ms
+                    else ""
+                )
+                + ")."
+            )
+    moved = [h for h in healths if h.state and h.state.moved_from]
+    if moved:
+        lines += ["", "## Moved", ""]
+        for h in moved:
+            state = h.state
+            assert state is not None
+            lines.append(
+                f"- {_cell(h.site.name)} ({h.site.slug}): permanently redirected from"
+                f" {_cell(state.moved_from or '')} to {_cell(state.url)}"
+                f" on {_time(state.moved_ms, zone)}; update `url` in newsmirror.toml."
+            )
+    return "\n".join(lines) + "\n"
+
+
+def _row(h: SourceHealth, now_ms: int, zone: timezone) -> str:
+    state = h.state
+    success = _time(state.last_success_ms, zone) if state else "-"
+    error = "-"
+    if state and state.last_error_ms:
+        error = f"{_time(state.last_error_ms, zone)} {state.last_error_kind}"
+    failures = str(state.failures) if state else "-"
+    newest = "-"
+    if h.newest_published_ms is not None:
+        newest = _time(h.newest_published_ms, zone)
+        if h.newest_published_ms <= now_ms:
+            newest += f" ({_age(now_ms - h.newest_published_ms)} old)"
+    name = f"{_cell(h.site.name)} ({h.site.slug})"
+    health = f"**{h.word}**" if h.word not in ("ok", "archive only") else h.word
+    return f"| {name} | {health} | {success} | {error} | {failures} | {newest} | {h.articles} |"
+
+
+def _time(ms: int | None, zone: timezone) -> str:
+    if ms is None:
+        return "-"
+    return datetime.fromtimestamp(ms / 1000, UTC).astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+
+def _zone_name(offset_minutes: int) -> str:
+    sign = "+" if offset_minutes >= 0 else "-"
+    hours, minutes = divmod(abs(offset_minutes), 60)
+    return f"UTC{sign}{hours:02d}:{minutes:02d}"
+
+
+def _age(ms: int) -> str:
+    seconds = max(0, ms // 1000)
+    for unit, size in (("days", 86400), ("hours", 3600), ("minutes", 60)):
+        if seconds >= size * (2 if unit == "days" else 1):
+            return f"{seconds // size} {unit}"
+    return f"{seconds} seconds"
+
+
+def _cell(text: str) -> str:
+    """Text that cannot break a table row or carry markup."""
+    return (
+        text.replace("\\", "\\\\")
+        .replace("|", "\\|")
+        .replace("<", "&lt;")
+        .replace("\n", " ")
+        .replace("\r", " ")
+    )
