@@ -68,10 +68,23 @@ _ORDINAL = re.compile(r"^(\d{4})-?(\d{3})(?=$|T)")
 _EPOCH = re.compile(r"^\d{9,13}(?:\.\d+)?$")
 
 
+_COMMON = re.compile(
+    r"^[A-Z][a-z]{2}, (\d\d) ([A-Z][a-z]{2}) (\d{4}) (\d\d):(\d\d):(\d\d) (GMT|[+-]\d{4})$"
+)
+_EPOCH_START = datetime(1970, 1, 1, tzinfo=UTC)
+_ONE_MS = timedelta(milliseconds=1)
+
+
 def to_ms(text: str | None) -> int | None:
     """Epoch milliseconds of a feed date, or None when it cannot be read."""
     if not text:
         return None
+    common = _COMMON.match(text)
+    if common:  # the RFC 822 form nearly every feed uses, read without the general rules
+        try:
+            return _common(*common.groups())
+        except (ValueError, KeyError):
+            pass
     text = " ".join(text.split())
     if not text:
         return None
@@ -83,6 +96,16 @@ def to_ms(text: str | None) -> int | None:
         if ms is not None:
             return ms
     return None
+
+
+def _common(day: str, mon: str, year: str, hh: str, mm: str, ss: str, zone: str) -> int:
+    when = datetime(
+        int(year), _MONTHS[mon.lower()], int(day), int(hh), int(mm), int(ss), tzinfo=UTC
+    )
+    if zone != "GMT":
+        offset = int(zone[1:3]) * 60 + int(zone[3:])
+        when -= timedelta(minutes=-offset if zone[0] == "-" else offset)
+    return _epoch_ms(when)
 
 
 def _rfc822(text: str) -> int | None:
@@ -177,5 +200,4 @@ def _offset(
 
 
 def _epoch_ms(when: datetime) -> int:
-    delta = when - datetime(1970, 1, 1, tzinfo=UTC)
-    return (delta.days * 86_400 + delta.seconds) * 1000 + delta.microseconds // 1000
+    return (when - _EPOCH_START) // _ONE_MS
