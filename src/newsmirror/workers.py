@@ -57,6 +57,8 @@ def run_shards(
 ) -> list:
     """`here(shards[0])` in this process while `child(shard)` runs for the others elsewhere;
     a child that dies becomes `failed(shard, error)`. Results in shard order."""
+    if not shards:
+        return []
     if len(shards) == 1:
         return here(shards[0])
     with ProcessPoolExecutor(
