@@ -199,6 +199,11 @@ def test_status_and_reindex(tmp_path: Path, capsys):
         ('[[site]]\nname = "x"\nslug = "x"\n', "site[0].url: is required"),
         ('[[site]]\nname = "x"\nslug = "x"\nurl = "ftp://a"\n', "site[0].url: must be an http"),
         ('[[site]]\nname = "a/b"\nslug = "x"\nurl = "https://a"\n', "site[0].name: must be"),
+        ('[[site]]\nname = "CON"\nslug = "x"\nurl = "https://a"\n', "cannot be a file name"),
+        ('[[site]]\nname = "Lpt1.txt"\nslug = "x"\nurl = "https://a"\n', "on Windows"),
+        ('[[site]]\nname = "news."\nslug = "x"\nurl = "https://a"\n', "on Windows"),
+        ('[[site]]\nname = "x"\nslug = "nul"\nurl = "https://a"\n', "device name on Windows"),
+        ('[[site]]\nname = "x"\nslug = "../x"\nurl = "https://a"\n', "site[0].slug: must be"),
         (
             '[[site]]\nname = "x"\nslug = "x"\nurl = "https://a"\n'
             '[[site]]\nname = "y"\nslug = "x"\nurl = "https://b"\n',

@@ -17,6 +17,8 @@ CONFIG_NAME = "newsmirror.toml"
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 _OFFSET = re.compile(r"^([+-])(\d\d):(\d\d)$")
 BAD_NAME_CHARS = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')
+# Names Windows reserves for devices, whatever the extension: `lists/CON.md` cannot be checked out.
+_WINDOWS_RESERVED = re.compile(r"^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\..*)?$", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,8 +211,14 @@ def _check_site(values: dict[str, Any], where: str, display: str) -> None:
         raise ConfigError(
             display, f"{where}.name", 'must be 1-80 characters without / \\ : * ? " < > | '
         )
+    if name != name.rstrip(". ") or _WINDOWS_RESERVED.match(name):
+        raise ConfigError(
+            display, f"{where}.name", f"{name!r} cannot be a file name on Windows (lists/)"
+        )
     if not _SLUG.match(slug):
         raise ConfigError(display, f"{where}.slug", "must be lower-case letters, digits, - or _")
+    if _WINDOWS_RESERVED.match(slug):
+        raise ConfigError(display, f"{where}.slug", f"{slug!r} is a device name on Windows")
     if values["enabled"] and not url.startswith(("http://", "https://", "file://")):
         raise ConfigError(display, f"{where}.url", "must be an http, https or file URL")
     for folder in values["folders"]:
