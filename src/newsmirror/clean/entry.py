@@ -6,8 +6,10 @@ import hashlib
 import re
 from functools import lru_cache
 
+from newsmirror.clean.resolve import absolutize
+from newsmirror.clean.sanitize import sanitize
 from newsmirror.clean.text import clean_title, one_line_body
-from newsmirror.clean.urls import is_web_url, link_key, normalize_url
+from newsmirror.clean.urls import is_web_url, link_key, markdown_safe, normalize_url
 from newsmirror.config import Site
 from newsmirror.records import Article, Candidate, FeedEntry
 
@@ -21,22 +23,57 @@ def to_candidate(entry: FeedEntry, site: Site, feed_url: str, now_ms: int) -> Ca
     """The cleaned article for `entry`, or None when the site's filters leave it out."""
     if site.category_pattern and not _matches(site.category_pattern, entry.categories):
         return None
+    base = entry_base(entry.base, feed_url)
     raw_link = entry.guid if site.link_from == "guid" and entry.guid else entry.link
-    url = normalize_url(raw_link, entry.base or feed_url) if raw_link else None
+    url = normalize_url(raw_link, base) if raw_link else None
     if url is None or not is_web_url(url):
-        url = ""
+        url = ""  # javascript:, data:, file:, mailto:, unresolvable: archived without a link
     title = clean_title(entry.title)
-    body = one_line_body(entry.content)
+    body = clean_body(entry.content, base)
+    url = markdown_safe(url)
     guid = entry.guid.strip()
     key = link_key(url) if url else ""
     article = Article(
-        published_ms=entry.published_ms if entry.published_ms is not None else now_ms,
+        published_ms=published_time(entry.published_ms, now_ms),
         title=title,
         url=url,
         body=body,
     )
     identity = guid or key or f"{title}\n{body}"
     return Candidate(article=article, guid=guid, key_hash=key_hash(identity), link_key=key)
+
+
+def clean_body(content: str, base: str) -> str:
+    """The archived body: one line, sanitized, relative links and images resolved.
+
+    Sanitizing comes after joining the lines, which could glue `<scr` and `ipt>` into a tag.
+    """
+    body = sanitize(one_line_body(content))
+    return absolutize(body, base) if is_web_url(base) else body
+
+
+def entry_base(xml_base: str, feed_url: str) -> str:
+    """What an entry's relative URLs are relative to: its xml:base (itself maybe relative to
+    the feed's URL), else the feed's URL."""
+    if not xml_base:
+        return feed_url
+    return normalize_url(xml_base, feed_url) or feed_url
+
+
+# A date more than this far ahead of the pass is wrong. A day is more than any mislabelled
+# zone can account for (a local time written as UTC is at most 14 hours ahead, a flipped sign
+# at most 16 hours for the usual zones), and an item dated days ahead would otherwise head its
+# site's list page, above the real news, until that date passes.
+FUTURE_MARGIN_MS = 24 * 60 * 60 * 1000
+
+
+def published_time(entry_ms: int | None, now_ms: int) -> int:
+    """The time an article is archived under: the feed's date, unless it is missing, not
+    after the epoch (a placeholder such as 1970-01-01 or 0001-01-01), or more than
+    `FUTURE_MARGIN_MS` ahead; then the time it was first seen."""
+    if entry_ms is None or entry_ms <= 0 or entry_ms > now_ms + FUTURE_MARGIN_MS:
+        return now_ms
+    return entry_ms
 
 
 def _matches(pattern: str, categories: tuple[str, ...]) -> bool:

@@ -67,11 +67,15 @@ def _joiner(left: str, right: str) -> str:
 
 
 def clean_title(title: str) -> str:
-    """A title that cannot break the `[title](url)` line: one line, brackets escaped."""
+    """A title that cannot break the `[title](url)` line: one line, brackets escaped, and no
+    markup (`<` is written `&lt;`, so a title can never open a tag)."""
     title = _CONTROL.sub("", title)
     title = _LINE_BREAKS_IN_TITLE.sub(lambda m: " " if _has_break(m.group()) else m.group(), title)
     title = js_trim(title)
-    return title.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
+    return title.translate(_TITLE_ESCAPES)
+
+
+_TITLE_ESCAPES = str.maketrans({"\\": "\\\\", "[": "\\[", "]": "\\]", "<": "&lt;"})
 
 
 def _has_break(space: str) -> bool:

@@ -30,6 +30,33 @@ def is_web_url(href: str) -> bool:
     return href.startswith(("http://", "https://"))
 
 
+_LINK_BREAKERS = str.maketrans({"(": "%28", ")": "%29", "[": "%5B", "]": "%5D", "\\": "%5C"})
+
+
+def markdown_safe(href: str) -> str:
+    """`href` as the destination of a `[title](href)` line. A WHATWG href has no spaces, `<`,
+    `>`, `"` or line breaks, and balanced parentheses are fine in Markdown; when the rest of it
+    could end or confuse the link (an unbalanced parenthesis, a backslash, `](`), the
+    brackets and backslashes after the host are percent-encoded, which servers read alike."""
+    if not _breaks_link(href):
+        return href
+    scheme, sep, rest = href.partition("://")
+    host, slash, tail = rest.partition("/")
+    return f"{scheme}{sep}{host}{slash}{tail.translate(_LINK_BREAKERS)}"
+
+
+def _breaks_link(href: str) -> bool:
+    if "\\" in href or "](" in href:
+        return True
+    depth = 0
+    for char in href:
+        if char in "()":
+            depth += 1 if char == "(" else -1
+            if depth < 0:
+                return True
+    return depth != 0
+
+
 def link_key(href: str) -> str:
     """The form of a link that identifies an article: no fragment, no tracking parameters,
     and http and https counted as the same. `href` is already WHATWG-normalised."""
