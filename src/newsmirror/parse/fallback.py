@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import warnings
 from typing import Any
 
 from newsmirror.errors import ParseError
@@ -34,7 +35,10 @@ def parse_tolerant(body: bytes) -> ParsedFeed:
     if not result.entries and not result.get("version"):
         reason = result.get("bozo_exception") or "no feed found"
         raise ParseError(f"not a feed: {reason}")
-    entries = tuple(_entry(e) for e in result.entries)
+    with warnings.catch_warnings():
+        # feedparser warns when updated_parsed is read through its published_parsed alias.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        entries = tuple(_entry(e) for e in result.entries)
     version = result.get("version") or "unknown"
     return ParsedFeed(format=_FORMATS.get(version, version), entries=entries, recovered=True)
 
