@@ -23,10 +23,11 @@ KILLS = 32
 
 
 def _feed_text(source: int, generation: int) -> str:
-    """Generation g of a source's feed: 40 items, the newest g*6 of them new since g=0.
+    """Generation g of a source's feed: 40 + 6g items, newest first; items stay in the feed,
+    so that an item whose every run was killed before reaching it is still there to archive.
     Every third item has no date (it is dated when first seen), every fifth has no guid."""
     items = []
-    for n in range(generation * 6, generation * 6 + 40):
+    for n in reversed(range(generation * 6 + 40)):
         date = "" if n % 3 == 0 else f"Mon, {1 + n % 28:02d} Mar 2021 {n % 24:02d}:00:00 GMT"
         items.append(
             rss_item(
