@@ -75,3 +75,10 @@ def test_gzip_files_are_decompressed_within_the_limit(tmp_path):
     assert b"guid-1" in results["ok"].body
     assert results["bomb"].error_kind == "too_large"
     assert results["broken"].error_kind == "unparsable"
+
+
+def test_policy_takes_the_settings_the_pipeline_passes():
+    policy = FetchPolicy(8, 12.5, 1000, per_host=3, connect_timeout=4.0)
+    assert (policy.concurrency, policy.timeout, policy.max_bytes) == (8, 12.5, 1000)
+    assert (policy.per_host, policy.connect_timeout) == (3, 4.0)
+    assert (FetchPolicy().per_host, FetchPolicy().connect_timeout) == (2, 10.0)
