@@ -389,6 +389,7 @@ def run(args: argparse.Namespace, tmp: Path) -> tuple[Bench, dict[str, object]]:
         "runs": args.runs,
         "machine": f"{os.cpu_count()} CPUs, Python {platform.python_version()}",
         "rss_method": "GNU time %M (largest process) and /proc sampled sum over the tree",
+        "mirrors_under": str(args.tmp or tempfile.gettempdir()),
     }
     return bench, info
 
@@ -425,7 +426,8 @@ def render(bench: Bench, info: dict[str, object]) -> str:
         f"{info['sources']} sources x {ITEMS} items, each answer {DELAY_S * 1000:.0f} ms after "
         f"its request, from loopback servers in the harness; one `newsmirror -C DIR run` on a "
         f"fresh mirror (a git repository) per figure, commit included; medians of "
-        f"{info['runs']} runs (sequential and one-host: one run); {info['machine']}. Peak RSS: "
+        f"{info['runs']} runs (sequential and one-host: one run); {info['machine']}; mirrors "
+        f"under {info['mirrors_under']}. Peak RSS: "
         "the largest process (GNU time %M) and the sum over the process tree (sampled every "
         "20 ms), the maximum over runs.",
         "",
@@ -479,10 +481,10 @@ def render(bench: Bench, info: dict[str, object]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def save(bench: Bench, info: dict[str, object], text: str, scratch: bool) -> Path:
+def save(bench: Bench, info: dict[str, object], text: str, scratch: bool, tmp: Path | None) -> Path:
     folder = BENCH / "results" / ("scratch" if scratch else "")
     folder.mkdir(parents=True, exist_ok=True)
-    stem = folder / f"concurrency-{info['date']}"
+    stem = folder / (f"concurrency-{info['date']}" + (f"-{tmp.name}" if tmp else ""))
     stem.with_suffix(".md").write_text(text, "utf-8")
     raw = {
         "info": info,
@@ -515,7 +517,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="newsmirror-conc-", dir=args.tmp) as tmp:
         bench, info = run(args, Path(tmp))
     text = render(bench, info)
-    stem = save(bench, info, text, scratch=args.quick or args.no_sequential)
+    stem = save(bench, info, text, args.quick or args.no_sequential, args.tmp)
     print(text)
     print(f"results: {stem}.md, {stem}.json")
     return 0
