@@ -35,7 +35,7 @@ MIRROR_SETTINGS = (
     Setting("list_size", int, 300, "entries per list page"),
     Setting("list_dates", str, "month-day", "date in list entries", ("month-day", "full")),
     Setting("utc_offset", str, "+08:00", "zone of list dates and of date folders"),
-    Setting("concurrency", int, 32, "sources fetched at the same time"),
+    Setting("concurrency", int, 64, "requests in flight at the same time"),
     Setting("per_host", int, 2, "requests to one host at the same time"),
     Setting("timeout", float, 30.0, "seconds allowed for one feed request"),
     Setting("connect_timeout", float, 10.0, "seconds allowed to connect to a host"),
@@ -81,7 +81,7 @@ class Config:
     list_size: int = 300
     list_dates: str = "month-day"
     utc_offset: str = "+08:00"
-    concurrency: int = 32
+    concurrency: int = 64
     per_host: int = 2
     timeout: float = 30.0
     connect_timeout: float = 10.0

@@ -11,9 +11,9 @@ import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import TypeVar
-from urllib.parse import urlsplit
 
 from newsmirror.config import Site
+from newsmirror.fetch.hosts import host_key
 
 T = TypeVar("T")
 MIN_SOURCES_PER_WORKER = 8  # below this a second process costs more than it saves
@@ -39,14 +39,6 @@ def plan_shards(sites: Sequence[Site], count: int) -> list[list[Site]]:
     for group in sorted(groups.values(), key=len, reverse=True):
         min(shards, key=len).extend(group)
     return [[sites[i] for i in sorted(shard)] for shard in shards if shard]
-
-
-def host_key(url: str) -> str:
-    """Sources that share a server share this key; a file is its own."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https"):
-        return url
-    return f"{parts.scheme}://{(parts.hostname or '').lower()}:{parts.port or ''}"
 
 
 def run_shards(

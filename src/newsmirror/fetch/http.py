@@ -77,7 +77,7 @@ class Request:
 
 @dataclass(frozen=True, slots=True)
 class FetchPolicy:
-    concurrency: int = 32
+    concurrency: int = 64
     timeout: float = 30.0  # the whole request: connecting, every redirect, the last byte
     max_bytes: int = 64 * 1024 * 1024  # of the decoded body
     per_host: int = 2
