@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DIR ?= mirror
 
-.PHONY: help venv run demo test lint format bench clean
+.PHONY: help venv run demo test lint format bench bench-concurrency corpus-agreement clean
 
 help:
 	@echo "make run [DIR=path] create the environment and run one pass of the mirror in DIR"
@@ -13,6 +13,8 @@ help:
 	@echo "make test           create the environment and run the test suite"
 	@echo "make lint           ruff check and format check"
 	@echo "make bench          run the benchmarks (needs node/npm and ../shared)"
+	@echo "make bench-concurrency  200 slow loopback sources in one pass, and a 50 MB feed"
+	@echo "make corpus-agreement   compare the parser with feedparser on ../shared's real feeds"
 
 $(BIN)/newsmirror: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +45,13 @@ format: venv
 
 bench: venv
 	$(BIN)/python bench/bench_core.py
+
+bench-concurrency: venv
+	$(BIN)/python bench/bench_concurrency.py
+	$(BIN)/python bench/bench_concurrency.py --tmp /dev/shm --no-sequential
+
+corpus-agreement: venv
+	$(BIN)/python bench/corpus_agreement.py
 
 clean:
 	rm -rf $(VENV) demo-mirror .pytest_cache .ruff_cache
