@@ -25,6 +25,7 @@ def test_init_creates_a_complete_mirror(tmp_path: Path):
     workflow = (root / ".github/workflows/newsmirror.yml").read_text()
     minute = re.search(r'cron: "(\d+) \* \* \* \*"', workflow).group(1)
     assert minute != "0" and "newsmirror run --push" in workflow
+    assert "- run: newsmirror status --check-stale" in workflow
     assert (root / ".git").is_dir()
     assert "[美国之音](lists/美国之音.md)" in (root / "README.md").read_text()
     assert main(["init", str(root)]) == 1  # never over an existing mirror

@@ -50,6 +50,9 @@ jobs:
           git config user.name "newsmirror"
           git config user.email "newsmirror@users.noreply.github.com"
       - run: newsmirror run --push
+      # Fails the workflow (and so notifies its owner) while a source has produced nothing
+      # for longer than stale_hours; the pass above has already been committed and pushed.
+      - run: newsmirror status --check-stale
 """
 
 GITIGNORE = f"# derived from the archive files; `newsmirror reindex` rebuilds it\n{STATE_DIR}/\n"
