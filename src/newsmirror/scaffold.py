@@ -39,8 +39,9 @@ jobs:
       - uses: actions/setup-python@v5
         with:
           python-version: "3.12"
-      # The index is derived from the files; caching it saves a rebuild on every run.
-      - uses: actions/cache@v4
+      # The index: articles (derived from the files; caching saves a rebuild) and each source's
+      # fetch state (validators, failures, backoff), which only the index holds.
+      - uses: actions/cache/restore@v4
         with:
           path: {state_dir}
           key: newsmirror-index-${{{{ github.run_id }}}}
@@ -50,6 +51,11 @@ jobs:
           git config user.name "newsmirror"
           git config user.email "newsmirror@users.noreply.github.com"
       - run: newsmirror run --push
+      - uses: actions/cache/save@v4
+        if: always()
+        with:
+          path: {state_dir}
+          key: newsmirror-index-${{{{ github.run_id }}}}
       # Fails the workflow (and so notifies its owner) while a source has produced nothing
       # for longer than stale_hours; the pass above has already been committed and pushed.
       - run: newsmirror status --check-stale
