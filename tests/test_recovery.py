@@ -263,3 +263,25 @@ def test_partial_and_unusual_dates(text: str, expected: int):
 )
 def test_unreadable_dates_are_none(text: str):
     assert to_ms(text) is None
+
+
+def test_fields_feedparser_leaves_empty_are_text_not_none():
+    """A tag broken inside an item (`<title<![CDATA[>`) makes feedparser report the item's
+    title, summary and content as None; the fallback hands on text, so that cleaning the
+    entry cannot fail on it."""
+    body = (
+        b'<stylesheet href="x.css" type="text/css"?>\n'
+        b'<rdf:RDF xmlns="http://purl.org/rss/1.0/"'
+        b' xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"'
+        b' xmlns:content="http://purl.org/rss/1.0/modules/content/">\n'
+        b'<channel rdf:about="https://example.org/"><title>t</title></channel>\n'
+        b'<item rdf:about="https://example.org/a/1">\n<title<![CDATA[>Broken</title>\n'
+        b"<link>https://example.org/a/1</link><description>text</description>\n"
+        b"<content:encoded><![CDATA[<p>body</p>]]></content:encoded>\n</item>\n</rdf:RDF>\n"
+    )
+    feed = parse_feed(body)
+    assert len(feed.entries) == 1
+    entry = feed.entries[0]
+    for value in (entry.title, entry.link, entry.guid, entry.content, *entry.categories):
+        assert isinstance(value, str)
+    assert entry.guid == "https://example.org/a/1"

@@ -47,12 +47,17 @@ def _entry(entry: Any) -> FeedEntry:
     stamp = entry.get("published_parsed") or entry.get("updated_parsed")
     content = ""
     if entry.get("content"):
-        content = entry["content"][0].get("value", "")
+        content = _str(entry["content"][0].get("value"))
     return FeedEntry(
-        title=entry.get("title", ""),
-        link=entry.get("link", ""),
-        guid=entry.get("id", ""),
+        title=_str(entry.get("title")),
+        link=_str(entry.get("link")),
+        guid=_str(entry.get("id")),
         published_ms=calendar.timegm(stamp) * 1000 if stamp else None,
-        content=content or entry.get("summary", ""),
-        categories=tuple(t.get("term", "") for t in entry.get("tags", []) if t),
+        content=content or _str(entry.get("summary")),
+        categories=tuple(_str(t.get("term")) for t in entry.get("tags") or () if t),
     )
+
+
+def _str(value: object) -> str:
+    """feedparser leaves a field None when an element is broken; our records hold text."""
+    return value if isinstance(value, str) else ""
