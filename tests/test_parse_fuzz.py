@@ -11,8 +11,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import SHARED
+from newsmirror.clean.entry import to_candidate
+from newsmirror.config import Site
 from newsmirror.errors import ParseError
 from newsmirror.parse import parse_feed
+from newsmirror.store.article import parse, render
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "feeds"
 _FUZZ = settings(
@@ -51,13 +54,22 @@ _INSERTS = [
 ]
 
 
+_SITE = Site("Fuzz", "fuzz", "https://example.org/feed.xml")
+_NOW_MS = 1_800_000_000_000
+
+
 def _parse_or_refuse(data: bytes) -> None:
+    """Parse, and carry every entry through cleaning and rendering as a pass would."""
     try:
         feed = parse_feed(data)
     except ParseError:
         return
     for entry in feed.entries:
         assert isinstance(entry.title, str) and isinstance(entry.content, str)
+        candidate = to_candidate(entry, _SITE, _SITE.url, _NOW_MS)
+        if candidate is not None:
+            text = render(candidate.article)
+            assert parse(text) == candidate.article  # what is written reads back the same
 
 
 @_FUZZ

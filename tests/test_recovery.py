@@ -285,3 +285,18 @@ def test_fields_feedparser_leaves_empty_are_text_not_none():
     for value in (entry.title, entry.link, entry.guid, entry.content, *entry.categories):
         assert isinstance(value, str)
     assert entry.guid == "https://example.org/a/1"
+
+
+def test_a_crash_inside_the_tolerant_parser_is_a_parse_error():
+    """feedparser itself fails on some broken documents (an unreadable image `<width>`, here);
+    that is a document we cannot read, never a crash of the pass."""
+    body = (
+        b'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"<\n><channel><title>t</title>'
+        b"<image><url>https://example.org/i.png</url><title>t</title>\n=width>32</width>"
+        b"</image><item>"
+    )
+    try:
+        feed = parse_feed(body)
+    except ParseError:
+        return
+    assert all(isinstance(e.title, str) for e in feed.entries)

@@ -31,7 +31,10 @@ def parse_tolerant(body: bytes) -> ParsedFeed:
     import feedparser  # imported here: it is slow to import and rarely needed
 
     # Leave the publisher's markup alone, so that what we archive is what they wrote.
-    result = feedparser.parse(body, sanitize_html=False, resolve_relative_uris=False)
+    try:
+        result = feedparser.parse(body, sanitize_html=False, resolve_relative_uris=False)
+    except Exception as exc:  # its own bug on a broken document: for us, not a feed we can read
+        raise ParseError(f"unreadable even by the tolerant parser: {type(exc).__name__}") from exc
     if not result.entries and not result.get("version"):
         reason = result.get("bozo_exception") or "no feed found"
         raise ParseError(f"not a feed: {reason}")
