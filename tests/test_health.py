@@ -298,3 +298,24 @@ def test_a_negative_wait_is_a_usage_error(tmp_path, bad, capsys):
     write_config(tmp_path, [])
     assert main(["-C", str(tmp_path), "run", "--wait", bad]) == 2
     assert "--wait" in capsys.readouterr().err
+
+
+def test_a_new_url_in_the_configuration_starts_the_source_afresh(tmp_path, feed_server):
+    root = tmp_path / "m"
+    old = feed_server.serve("/old.xml", rss(rss_item(1)), ETag='"old-tag"')
+    write_config(root, [{"name": "A", "slug": "a", "url": old}])
+    assert main(["-C", str(root), "run", "--no-commit"]) == 0
+    new = feed_server.serve("/new.xml", "", status=500)
+    write_config(root, [{"name": "A", "slug": "a", "url": new}])
+    assert main(["-C", str(root), "run", "--no-commit"]) == 0
+    index = _index(root)
+    try:
+        source = index.source("a")
+        assert source is not None and source.url == new and source.config_url == new
+        assert source.etag is None and source.failures == 1  # not the old feed's
+    finally:
+        index.close()
+    feed_server.serve("/new.xml", rss(rss_item(2)))
+    feed_server.requests.clear()
+    assert main(["-C", str(root), "run", "--no-commit", "--force"]) == 0
+    assert "if-none-match" not in feed_server.requests[-1][1]  # the old tag is not sent

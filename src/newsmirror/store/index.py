@@ -331,7 +331,14 @@ class Index:
             "INSERT OR IGNORE INTO sources (slug, url, config_url) VALUES (?, ?, ?)",
             (outcome.slug, url, config_url),
         )
-        # A new configured URL starts afresh: an earlier move no longer applies.
+        # A new configured URL starts afresh: the old feed's validators, body, failure count
+        # and move say nothing about the new one.
+        self.db.execute(
+            "UPDATE sources SET etag=NULL, last_modified=NULL, body_hash=NULL, failures=0,"
+            " moved_from=NULL, moved_ms=NULL WHERE slug=? AND config_url IS NOT NULL"
+            " AND config_url IS NOT ?",
+            (outcome.slug, config_url),
+        )
         self.db.execute(
             "UPDATE sources SET url=?, last_attempt_ms=?,"
             " first_attempt_ms=COALESCE(first_attempt_ms, ?),"
