@@ -89,3 +89,21 @@ def test_a_slow_source_holds_up_no_other(tmp_path: Path):
         assert len(list((root / "articles" / f"fast{n}").rglob("*.md"))) == 3
     assert not (root / "articles" / "slow").exists()
     assert "**failing**" in (root / "status.md").read_text(encoding="utf-8")
+
+
+def test_relative_links_resolve_against_where_the_feed_was_found(tmp_path: Path, feed_server):
+    root = tmp_path / "m"
+    feed_server.serve(
+        "/b/feed.xml",
+        rss(
+            "<item><title>t</title><link>story/1.html</link><guid>g</guid>"
+            "<description><![CDATA[<img src='pic.png'>]]></description></item>"
+        ),
+    )
+    url = feed_server.serve("/a/feed.xml", "", status=302, Location="/b/feed.xml")
+    write_config(root, [{"name": "A", "slug": "a", "url": url}])
+    assert main(["-C", str(root), "run", "--no-commit"]) == 0
+    (path,) = (root / "articles").rglob("*.md")
+    article = parse(path.read_text(encoding="utf-8"))
+    assert article.url == feed_server.url("/b/story/1.html")
+    assert article.body == f"<img src='{feed_server.url('/b/pic.png')}'>"  # quotes kept

@@ -249,9 +249,8 @@ def _body_hash(site: Site, body: bytes) -> str:
 def _archive_new(
     mirror: Mirror, index: Index, site: Site, fetched: Fetched, entries: Sequence, now_ms: int
 ) -> list[ArchivedArticle]:
-    candidates = [
-        c for e in entries if (c := to_candidate(e, site, fetched.url, now_ms)) is not None
-    ]
+    feed_url = fetched.final_url or fetched.url  # relative links are relative to this
+    candidates = [c for e in entries if (c := to_candidate(e, site, feed_url, now_ms)) is not None]
     known = index.known(
         site.slug, [c.key_hash for c in candidates], [c.link_key for c in candidates]
     )

@@ -23,6 +23,9 @@ class Fetched:
     elapsed_ms: int = 0
     # The URL a chain of permanent redirects (301/308 only) ended at, if any.
     moved_to: str | None = None
+    # The URL the body came from after any redirects (None: `url` itself); relative links in
+    # the feed are relative to it.
+    final_url: str | None = None
     # Epoch ms before which the publisher asked not to be asked again: Retry-After on 429/503.
     retry_after_ms: int | None = None
     # Epoch ms until which the answer is fresh: Cache-Control max-age or Expires.

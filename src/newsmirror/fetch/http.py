@@ -269,6 +269,7 @@ def _answer(
         last_modified=found.get("last-modified"),
         not_modified=status == 304,
         moved_to=chain.moved_to,
+        final_url=chain.url if chain.url != request.url else None,
         fresh_until_ms=fresh,
     )
     return result, body is not None
