@@ -41,6 +41,10 @@ def test_pre_blocks_keep_their_line_breaks_as_references():
     body = one_line_body("<pre>line 1\n  indented</pre>\n<p>after</p>")
     assert "\n" not in body
     assert body == "<pre>line 1&#10;  indented</pre><p>after</p>"
+    # a tag split over lines inside <pre> stays a tag: its break becomes a space
+    body = one_line_body('<pre>code\n<a\n  href="https://example.org/">link</a>\nend</pre>')
+    assert body == '<pre>code&#10;<a href="https://example.org/">link</a>&#10;end</pre>'
+    assert one_line_body("<pre>a < b\nc > d</pre>") == "<pre>a < b&#10;c > d</pre>"
 
 
 def test_js_trim_is_javascript_whitespace_not_python_strip():

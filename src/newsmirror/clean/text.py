@@ -31,10 +31,19 @@ def js_trim(text: str) -> str:
 
 
 def _protect_pre(content: str) -> str:
-    """Keep line breaks of <pre> blocks as character references, so the body stays one line."""
+    """Keep line breaks of <pre> blocks' text as character references, so the body stays one
+    line. A break inside a tag (`<a\nhref=...>`) is left to the line rule, which joins it with a
+    space: a reference there would break the tag."""
     return _PRE_BLOCK.sub(
-        lambda m: m.group(1) + m.group(2).replace("\n", "&#10;") + m.group(3), content
+        lambda m: m.group(1) + _TAG_OR_BREAK.sub(_text_break, m.group(2)) + m.group(3), content
     )
+
+
+_TAG_OR_BREAK = re.compile(r"(<[A-Za-z/!][^<>]*>)|\n")  # a tag, or a break in the text
+
+
+def _text_break(match: re.Match[str]) -> str:
+    return match.group(1) or "&#10;"
 
 
 def one_line_body(content: str) -> str:
