@@ -266,3 +266,45 @@ def test_changes_left_uncommitted_are_committed_by_the_next_run(tmp_path, feed_s
     assert git(root, "status", "--porcelain")  # written, not committed
     assert main(["-C", str(root), "run"]) == 0  # nothing new in the feed...
     assert git(root, "status", "--porcelain", "--untracked-files=all") == ""  # ...but committed
+
+
+@pytest.mark.parametrize("in_git", [True, False])
+def test_files_whose_index_rows_a_power_cut_lost_are_adopted_not_written_twice(
+    tmp_path, feed_server, monkeypatch, in_git
+):
+    """A power cut before the pass's sync can lose every index write after the durable
+    'running' mark while article files reach the disk. The next pass must index those
+    files rather than archive their items again (an undated item would get a new name)."""
+    import shutil
+
+    root = tmp_path / "m"
+    url = feed_server.serve("/a.xml", rss(rss_item(1)))
+    write_config(root, [{"name": "A", "slug": "a", "url": url}])
+    if in_git:
+        git(root, "init", "-q")
+    assert main(["-C", str(root), "run"]) == 0
+    state = root / ".newsmirror"
+    saved = tmp_path / "saved"
+    shutil.copytree(state, saved)  # the index as the disk held it before the cut
+    undated = rss_item(2, date="")
+    feed_server.serve("/a.xml", rss(undated, rss_item(3), rss_item(1)))
+    assert main(["-C", str(root), "run", "--no-commit"]) == 0
+    written = {p.relative_to(root).as_posix() for p in (root / "articles").rglob("*.md")}
+    assert len(written) == 3
+    shutil.rmtree(state)
+    shutil.copytree(saved, state)
+    index = Index(state / "index.sqlite")
+    index.set_meta_durably("running", "4242")  # the mark survived; nothing after it did
+    index.close()
+    later = time.time() + 3600  # the undated item would now be dated an hour later
+    monkeypatch.setattr(time, "time", lambda: later)
+    assert main(["-C", str(root), "run"]) == 0
+    after = {p.relative_to(root).as_posix() for p in (root / "articles").rglob("*.md")}
+    assert after == written  # nothing archived twice
+    index = Index(state / "index.sqlite")
+    try:
+        assert index.all_paths() == written
+    finally:
+        index.close()
+    if in_git:
+        assert git(root, "status", "--porcelain", "--", "articles") == ""  # and committed

@@ -5,6 +5,7 @@ from __future__ import annotations
 import glob
 import hashlib
 import os
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -22,12 +23,13 @@ from newsmirror.store import article as article_format
 from newsmirror.store import scan
 from newsmirror.store.files import AtomicWriter
 from newsmirror.store.index import Index
-from newsmirror.store.layout import folder_of
+from newsmirror.store.layout import folder_of, is_article_name
 
 STATE_DIR = ".newsmirror"
 INDEX_NAME = "index.sqlite"
 LOCK_NAME = "lock"
 _BATCH = 2000
+TEMP_NAME = re.compile(r"\.md\.\d+\.tmp$")  # what AtomicWriter leaves when it is killed
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,13 +179,23 @@ class Mirror:
         return ReindexReport(count, tuple(unreadable), time.monotonic() - started)
 
     def recover(self, index: Index) -> int:
-        """Finish what an interrupted run left: articles journaled before their files were
+        """Finish what an interrupted run left. Articles journaled before their files were
         written are indexed when the file is complete and removed when it is not; temporary
-        files are removed. Returns the number of articles recovered."""
-        if index.get_meta("running"):  # the last pass did not finish
+        files are removed; and article files the index does not know (their journal rows lost
+        with a power cut) are indexed, so that nothing is archived twice. Returns the number
+        of articles recovered."""
+        interrupted = bool(index.get_meta("running"))
+        if interrupted:
             self._remove_temp_files()
-        with index.transaction():
-            index.set_meta("running", str(os.getpid()))
+        # Durable before any file of this pass exists: after a power cut, the next pass knows
+        # this one was interrupted even if every later index write was lost.
+        index.set_meta_durably("running", str(os.getpid()))
+        recovered = self._recover_journal(index)
+        if interrupted:
+            recovered += self._adopt_orphans(index)
+        return recovered
+
+    def _recover_journal(self, index: Index) -> int:
         journal = index.pending()
         if not journal:
             return 0
@@ -200,12 +212,45 @@ class Mirror:
                 _unlink_quietly(str(target))  # cut short by a power loss: write it again
                 continue
             kept.append(entry)
-        with index.transaction():
-            index.add_articles(kept)
-            index.clear_pending(e.path for e in journal)
-            index.add_todo("list", {e.site for e in kept})
-            index.add_todo("commit", (e.path for e in kept))
+        self._record_recovered(index, kept, [e.path for e in journal])
         return len(kept)
+
+    def _adopt_orphans(self, index: Index) -> int:
+        """Index article files no index row or journal row accounts for. Only runs after an
+        interrupted pass: it lists the archive (git's untracked files, when it can)."""
+        candidates = self._untracked_archive_files()
+        if candidates is None:
+            known = index.all_paths()
+            candidates = [p for p in scan.article_paths(self.root) if p not in known]
+        else:
+            candidates = sorted(set(candidates) - index.taken_paths(candidates))
+        adopted = []
+        for path in candidates:
+            if path.endswith(".tmp"):
+                if TEMP_NAME.search(path):
+                    _unlink_quietly(str(self.root / path))
+                continue
+            try:
+                adopted.append(scan.read_archived(self.root, path, self.site_of(path)))
+            except (OSError, ArticleFormatError):
+                if is_article_name(path):  # ours, cut short by a power loss: written again
+                    _unlink_quietly(str(self.root / path))
+        self._record_recovered(index, adopted, [])
+        return len(adopted)
+
+    def _untracked_archive_files(self) -> list[str] | None:
+        """Files under articles/ that git does not track, or None when this is no repository
+        (or git cannot tell): then the whole archive is listed instead."""
+        if not git.is_repo(self.root):
+            return None
+        return git.untracked(self.root, "articles")
+
+    def _record_recovered(self, index: Index, articles: list, cleared: list[str]) -> None:
+        with index.transaction():
+            index.add_articles(articles)
+            index.clear_pending(cleared)
+            index.add_todo("list", {a.site for a in articles})
+            index.add_todo("commit", (a.path for a in articles))
 
     def finished(self, index: Index) -> None:
         """Mark the pass complete: the next one need not look for leftovers."""

@@ -111,6 +111,17 @@ def _held_open(path: Path) -> bool:
     return False
 
 
+def untracked(root: Path, under: str) -> list[str] | None:
+    """Files under `under` that git neither tracks nor ignores, relative to `root`
+    (None when git cannot tell)."""
+    result = _git(
+        root, "ls-files", "--others", "--exclude-standard", "-z", "--", under, check=False
+    )
+    if result.returncode != 0:
+        return None
+    return [p for p in result.stdout.split("\0") if p]
+
+
 def commit(root: Path, paths: Sequence[str], message: str) -> bool:
     """Stage `paths` and commit them; False when there was nothing to commit."""
     existing = [p for p in paths if (root / p).exists()]

@@ -199,6 +199,16 @@ class Index:
         row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
         return row[0] if row else None
 
+    def set_meta_durably(self, key: str, value: str) -> None:
+        """Set a value and make it durable now (one sync of the write-ahead log), where
+        ordinary commits of a pass wait for the pass's one sync."""
+        self.db.execute("PRAGMA synchronous=FULL")
+        try:
+            with self.transaction():
+                self.set_meta(key, value)
+        finally:
+            self.db.execute("PRAGMA synchronous=NORMAL")
+
     def set_meta(self, key: str, value: str) -> None:
         self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
 

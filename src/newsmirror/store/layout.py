@@ -60,3 +60,9 @@ def rank_of(path: str) -> int:
 def folder_of(path: str) -> str:
     """The folder under articles/ a path belongs to (which names the site)."""
     return path.split("/", 2)[1]
+
+
+def is_article_name(path: str) -> bool:
+    """Whether a file name is one newsmirror gives articles (date layout or flat id)."""
+    name = path.rpartition("/")[2]
+    return _DATE_NAME.match(name) is not None or _FLAT_NAME.match(name) is not None
