@@ -308,3 +308,37 @@ def test_files_whose_index_rows_a_power_cut_lost_are_adopted_not_written_twice(
         index.close()
     if in_git:
         assert git(root, "status", "--porcelain", "--", "articles") == ""  # and committed
+
+
+def test_articles_of_a_source_that_failed_half_way_are_recovered_next_pass(tmp_path, feed_server):
+    root = tmp_path / "m"
+    url = feed_server.serve("/a.xml", rss(rss_item(1), rss_item(2), rss_item(3)))
+    write_config(root, [{"name": "A", "slug": "a", "url": url}])
+    mirror = Mirror.open(root)
+    real_write = mirror.writer.write
+    calls: list[str] = []
+
+    def disk_full_on_third(path: str, text: str) -> None:
+        calls.append(path)
+        if len(calls) == 3:
+            raise OSError(28, "No space left on device")
+        real_write(path, text)
+
+    mirror.writer.write = disk_full_on_third  # type: ignore[method-assign]
+    from newsmirror.pipeline import run_pass
+
+    report = run_pass(mirror, commit=False)
+    assert [o.error_kind for o in report.outcomes] == ["write"]
+    index = Index(root / ".newsmirror" / "index.sqlite")
+    try:
+        assert len(index.pending()) == 3  # kept: two of its files exist, unindexed
+    finally:
+        index.close()
+    assert main(["-C", str(root), "run", "--no-commit"]) == 0
+    files = sorted(p.relative_to(root).as_posix() for p in (root / "articles").rglob("*.md"))
+    index = Index(root / ".newsmirror" / "index.sqlite")
+    try:
+        assert len(files) == 3 and sorted(index.all_paths()) == files
+        assert index.pending() == []
+    finally:
+        index.close()

@@ -212,7 +212,7 @@ class Mirror:
                 _unlink_quietly(str(target))  # cut short by a power loss: write it again
                 continue
             kept.append(entry)
-        self._record_recovered(index, kept, [e.path for e in journal])
+        self._record_recovered(index, kept, clear_journal=True)
         return len(kept)
 
     def _adopt_orphans(self, index: Index) -> int:
@@ -235,7 +235,7 @@ class Mirror:
             except (OSError, ArticleFormatError):
                 if is_article_name(path):  # ours, cut short by a power loss: written again
                     _unlink_quietly(str(self.root / path))
-        self._record_recovered(index, adopted, [])
+        self._record_recovered(index, adopted)
         return len(adopted)
 
     def _untracked_archive_files(self) -> list[str] | None:
@@ -245,10 +245,11 @@ class Mirror:
             return None
         return git.untracked(self.root, "articles")
 
-    def _record_recovered(self, index: Index, articles: list, cleared: list[str]) -> None:
+    def _record_recovered(self, index: Index, articles: list, clear_journal: bool = False) -> None:
         with index.transaction():
             index.add_articles(articles)
-            index.clear_pending(cleared)
+            if clear_journal:
+                index.clear_pending()
             index.add_todo("list", {a.site for a in articles})
             index.add_todo("commit", (a.path for a in articles))
 

@@ -127,11 +127,17 @@ def _archive_all(mirror: Mirror, index: Index, force: bool = False) -> list[Sour
     with index.transaction():
         for outcome in outcomes:
             index.add_articles(outcome.written)
-            index.clear_pending(a.path for a in outcome.written)
             index.record_outcome(outcome, now_ms, by_slug[outcome.slug].url)
+        if not any(o.error_kind in _JOURNAL_LEFT for o in outcomes):
+            index.clear_pending()  # every journaled file of this pass is written and indexed
         index.add_todo("list", {o.slug for o in outcomes if o.written})
         index.add_todo("commit", (a.path for o in outcomes for a in o.written))
     return outcomes + waiting
+
+
+# Failures after which journaled files may exist that no outcome lists (a worker that died, an
+# exception or a full disk half-way through a source): the next pass's recovery sorts them out.
+_JOURNAL_LEFT = frozenset({"internal", "write"})
 
 
 def _waiting(site: Site, state: SourceState) -> SourceOutcome:

@@ -6,6 +6,7 @@ without reading or listing the archive folders, and keeps each source's fetch st
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -56,16 +57,7 @@ CREATE INDEX IF NOT EXISTS articles_by_time ON articles (site, published_ms, ran
 CREATE INDEX IF NOT EXISTS articles_by_key ON articles (site, key_hash);
 CREATE INDEX IF NOT EXISTS articles_by_link ON articles (site, link_key);
 CREATE INDEX IF NOT EXISTS articles_by_flat_id ON articles (site, flat_id);
-CREATE TABLE IF NOT EXISTS pending (
-    path TEXT PRIMARY KEY,
-    site TEXT NOT NULL,
-    published_ms INTEGER NOT NULL,
-    title TEXT NOT NULL,
-    url TEXT NOT NULL,
-    key_hash TEXT NOT NULL,
-    link_key TEXT NOT NULL,
-    flat_id INTEGER
-);
+CREATE TABLE IF NOT EXISTS pending (id INTEGER PRIMARY KEY, articles TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS todo (kind TEXT NOT NULL, item TEXT NOT NULL, PRIMARY KEY (kind, item));
 CREATE TABLE IF NOT EXISTS fetches (
     id INTEGER PRIMARY KEY,
@@ -290,31 +282,26 @@ class Index:
 
     def add_pending(self, articles: Sequence[ArchivedArticle]) -> None:
         """Record articles about to be written (committed before any of their files exist),
-        so that a run killed half-way leaves no file the next run cannot account for."""
+        so that a run killed half-way leaves no file the next run cannot account for.
+        One row per batch: the journal is written for every source with news, and read
+        only after a crash."""
+        if not articles:
+            return
+        batch = json.dumps([_article_row(a) for a in articles], ensure_ascii=False)
         with self.transaction():
-            self.db.executemany(
-                f"INSERT OR REPLACE INTO pending ({_ARTICLE_FIELDS}) VALUES (?,?,?,?,?,?,?,?)",
-                (_article_row(a) for a in articles),
-            )
+            self.db.execute("INSERT INTO pending (articles) VALUES (?)", (batch,))
 
     def pending(self) -> list[ArchivedArticle]:
-        rows = self.db.execute(
-            "SELECT site, path, published_ms, title, url, key_hash, link_key, flat_id"
-            " FROM pending ORDER BY path"
-        )
-        return [ArchivedArticle(*row) for row in rows]
+        """Every journaled article, by path (a path journaled twice: the later batch)."""
+        found: dict[str, ArchivedArticle] = {}
+        for (batch,) in self.db.execute("SELECT articles FROM pending ORDER BY id"):
+            for path, site, *rest in json.loads(batch):
+                found[path] = ArchivedArticle(site, path, *rest)
+        return [found[path] for path in sorted(found)]
 
-    def clear_pending(self, paths: Iterable[str]) -> None:
-        self.db.executemany("DELETE FROM pending WHERE path=?", ((p,) for p in paths))
-
-    def pending_paths(self, paths: Sequence[str]) -> set[str]:
-        found: set[str] = set()
-        for start in range(0, len(paths), _CHUNK):
-            chunk = paths[start : start + _CHUNK]
-            marks = ",".join("?" * len(chunk))
-            sql = f"SELECT path FROM pending WHERE path IN ({marks})"
-            found.update(row[0] for row in self.db.execute(sql, chunk))
-        return found
+    def clear_pending(self) -> None:
+        """Forget the journal: every article in it is now indexed or known to be absent."""
+        self.db.execute("DELETE FROM pending")
 
     # --- work left to do after the articles are recorded: lists to write, paths to commit
 
