@@ -21,7 +21,7 @@ from functools import partial
 from pathlib import Path
 
 import report
-from feedserver import FeedServer
+from feedserver import FeedFarm
 from filler import write_filler
 from runner import RSS_METHOD, Sample, measure
 
@@ -29,6 +29,7 @@ BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 ITEMS = 50  # items per feed of the main corpus: 200 feeds x 50 = 10,000 items
 SCALE_ITEMS = 5  # items per feed of the scale corpus: 200 feeds x 5 = the 1k-article mirror
+FEED_HOSTS = 100  # loopback addresses the feeds are spread over: two feeds per publisher
 START_MS = 1625525942000  # genfeeds.py's default --start-ms: its newest item
 LAYOUT = re.compile(r"articles/[^/]+/\d{4}/\d{2}/\d{2}/\d{6}-[0-9a-f]{12}\.md")
 Run = Callable[[], Sample]
@@ -46,10 +47,10 @@ class Bench:
             "runs": args.runs,
             "scale_items": SCALE_ITEMS,
         }
-        self.server: FeedServer | None = None
+        self.server: FeedFarm | None = None
 
     # -- setup ---------------------------------------------------------------------------------
-    def make_corpus(self) -> FeedServer:
+    def make_corpus(self) -> FeedFarm:
         """Feeds under tmp/corpus/{main,scale}, served; sites files and configs for both."""
         genfeeds = self.args.shared / "bench" / "genfeeds.py"
         for name, items in (("main", ITEMS), ("scale", SCALE_ITEMS)):
@@ -58,12 +59,17 @@ class Bench:
             subprocess.run([str(c) for c in cmd], check=True)
         main_bytes = sum(p.stat().st_size for p in (self.tmp / "corpus" / "main").glob("*.xml"))
         self.info["corpus_mb"] = main_bytes / 1e6
-        self.server = FeedServer(self.tmp / "corpus", conditional=False)
+        # 200 publishers: the feeds are spread over loopback hosts, as they would be spread over
+        # publishers' servers (newsmirror limits its requests per host; the baseline does not).
+        self.server = FeedFarm(self.tmp / "corpus", hosts=FEED_HOSTS, conditional=False)
         self.server.start()
+        farm = self.server
         for name in ("main", "scale"):
             lines = (self.tmp / "corpus" / name / "sites.txt").read_text("utf-8").split()
-            url = f"{self.server.base_url}/{name}"
-            sites = [(n, s, f"{url}/{f}") for n, s, f in (line.split("|") for line in lines)]
+            sites = [
+                (n, s, f"{farm.base_url(i)}/{name}/{f}")
+                for i, (n, s, f) in enumerate(line.split("|") for line in lines)
+            ]
             (self.tmp / f"sites-{name}.txt").write_text(
                 "".join(f"{n}|{s}|{u}\n" for n, s, u in sites), "utf-8"
             )

@@ -30,21 +30,25 @@ class FeedServer(ThreadingHTTPServer):
     request_queue_size = 1024
     daemon_threads = True
 
-    def __init__(self, root: Path, port: int = 0, conditional: bool = True) -> None:
-        self.files = {
-            "/" + p.relative_to(root).as_posix(): p.read_bytes()
-            for p in sorted(root.rglob("*"))
-            if p.is_file()
-        }
+    def __init__(
+        self,
+        root: Path,
+        port: int = 0,
+        conditional: bool = True,
+        host: str = "127.0.0.1",
+        files: dict[str, bytes] | None = None,
+    ) -> None:
+        self.files = files if files is not None else read_tree(root)
         self.etags = {k: f'"{hashlib.sha1(v).hexdigest()[:16]}"' for k, v in self.files.items()}
         self.conditional = conditional
         self.stats: Counter[str] = Counter()
         self.lock = threading.Lock()
-        super().__init__(("127.0.0.1", port), FeedHandler)
+        super().__init__((host, port), FeedHandler)
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
+        host, port = self.server_address[:2]
+        return f"http://{host}:{port}"
 
     def count(self, key: str, n: int = 1) -> None:
         with self.lock:
@@ -62,9 +66,60 @@ class FeedServer(ThreadingHTTPServer):
         return thread
 
 
+def read_tree(root: Path) -> dict[str, bytes]:
+    return {
+        "/" + p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+class FeedFarm:
+    """The same files served by one server per loopback address (127.0.0.2, 127.0.0.3...):
+    feeds of many publishers, as a fetcher that limits requests per host should meet them."""
+
+    def __init__(self, root: Path, hosts: int, conditional: bool = True) -> None:
+        files = read_tree(root)
+        self.servers = [
+            FeedServer(root, 0, conditional, host=f"127.0.0.{2 + n}", files=files)
+            for n in range(hosts)
+        ]
+
+    @property
+    def conditional(self) -> bool:
+        return self.servers[0].conditional
+
+    @conditional.setter
+    def conditional(self, value: bool) -> None:
+        for server in self.servers:
+            server.conditional = value
+
+    def base_url(self, n: int) -> str:
+        """The address of the `n`th feed's server (feeds are spread round robin)."""
+        return self.servers[n % len(self.servers)].base_url
+
+    def take_stats(self) -> dict[str, int]:
+        total: Counter[str] = Counter()
+        for server in self.servers:
+            total.update(server.take_stats())
+        return dict(total)
+
+    def start(self) -> None:
+        for server in self.servers:
+            server.start()
+
+    def shutdown(self) -> None:
+        for server in self.servers:
+            server.shutdown()
+            server.server_close()
+
+
 class FeedHandler(BaseHTTPRequestHandler):
     server: FeedServer
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes; with Nagle's algorithm on, the body waits for
+    # the client's delayed ACK (40 ms). Real servers send with TCP_NODELAY.
+    disable_nagle_algorithm = True
 
     def do_GET(self) -> None:
         self.reply(with_body=True)
