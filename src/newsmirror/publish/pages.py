@@ -32,17 +32,24 @@ def list_path(site: Site) -> str:
 
 
 def render_list(site: Site, entries: Sequence[ListEntry], config: Config) -> str:
-    lines = [_entry_line(entry, config) for entry in entries]
+    offset, full = config.offset_minutes, config.list_dates == "full"
+    lines = [_entry_line(entry, offset, full) for entry in entries]
     return f"{site.name}\n{RULE}\n\n" + "\n".join(lines) + "\n"
 
 
-def _entry_line(entry: ListEntry, config: Config) -> str:
-    when = local_time(entry.published_ms, config.offset_minutes)
-    date = f"{when.month}-{when.day}"
-    if config.list_dates == "full":
-        date = f"{when.year}-{date}"
-    title = _BARE_BRACKET.sub(r"\\\1", _LINE_BREAK.sub(" ", entry.title).strip())
-    return f"{date} [{title}](/{link_target(entry.path)})\n"
+def _entry_line(entry: ListEntry, offset_minutes: int, full_date: bool) -> str:
+    when = local_time(entry.published_ms, offset_minutes)
+    date = f"{when.year}-{when.month}-{when.day}" if full_date else f"{when.month}-{when.day}"
+    return f"{date} [{_list_title(entry.title)}](/{link_target(entry.path)})\n"
+
+
+def _list_title(title: str) -> str:
+    if "\n" in title or "\r" in title or "\u2028" in title or "\u2029" in title:
+        title = _LINE_BREAK.sub(" ", title)
+    title = title.strip()
+    if "[" in title or "]" in title:
+        title = _BARE_BRACKET.sub(r"\\\1", title)
+    return title
 
 
 def render_readme(config: Config) -> str:

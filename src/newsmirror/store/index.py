@@ -56,7 +56,8 @@ CREATE TABLE IF NOT EXISTS articles (
 CREATE INDEX IF NOT EXISTS articles_by_time ON articles (site, published_ms, rank, path);
 CREATE INDEX IF NOT EXISTS articles_by_key ON articles (site, key_hash);
 CREATE INDEX IF NOT EXISTS articles_by_link ON articles (site, link_key);
-CREATE INDEX IF NOT EXISTS articles_by_flat_id ON articles (site, flat_id) WHERE flat_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS articles_by_flat_id ON articles (site, flat_id)
+    WHERE flat_id IS NOT NULL;
 CREATE TABLE IF NOT EXISTS pending (id INTEGER PRIMARY KEY, articles TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS todo (kind TEXT NOT NULL, item TEXT NOT NULL, PRIMARY KEY (kind, item));
 CREATE TABLE IF NOT EXISTS fetches (
