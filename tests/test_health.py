@@ -319,3 +319,22 @@ def test_a_new_url_in_the_configuration_starts_the_source_afresh(tmp_path, feed_
     feed_server.requests.clear()
     assert main(["-C", str(root), "run", "--no-commit", "--force"]) == 0
     assert "if-none-match" not in feed_server.requests[-1][1]  # the old tag is not sent
+
+
+def test_a_hostile_error_message_cannot_put_markup_into_status_md():
+    from newsmirror.health import health_of
+    from newsmirror.publish.status import render_status
+    from test_hostile_pass import MARKDOWN_SCRIPT_LINK
+    from test_sanitize import dangers
+
+    hostile = "HTTP 500 [click](javascript:alert(1)) <script>x()</script> | col\nrow"
+    site = Site("A|B", "a", "https://a.org/feed")
+    failing = state(
+        last_attempt_ms=NOW, last_error_ms=NOW, last_error_kind="http", last_error=hostile,
+        failures=3, first_attempt_ms=NOW - DAY_MS,
+    )  # fmt: skip
+    text = render_status([health_of(site, failing, 0, None, NOW, 3 * DAY_MS)], NOW, 480, "t")
+    assert not list(dangers(text)) and not MARKDOWN_SCRIPT_LINK.search(text)
+    table_rows = [line for line in text.splitlines() if line.startswith("| A")]
+    assert len(table_rows) == 1 and table_rows[0].count(" | ") == 6  # the row stays one row
+    assert "\\[click\\](javascript:alert(1)) &lt;script>" in text

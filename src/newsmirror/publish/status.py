@@ -100,10 +100,12 @@ def _age(ms: int) -> str:
 
 
 def _cell(text: str) -> str:
-    """Text that cannot break a table row or carry markup."""
+    """Text that cannot break a table row or carry markup: error messages come from servers."""
     return (
         text.replace("\\", "\\\\")
         .replace("|", "\\|")
+        .replace("[", "\\[")
+        .replace("]", "\\]")
         .replace("<", "&lt;")
         .replace("\n", " ")
         .replace("\r", " ")
