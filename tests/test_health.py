@@ -338,3 +338,17 @@ def test_a_hostile_error_message_cannot_put_markup_into_status_md():
     table_rows = [line for line in text.splitlines() if line.startswith("| A")]
     assert len(table_rows) == 1 and table_rows[0].count(" | ") == 6  # the row stays one row
     assert "\\[click\\](javascript:alert(1)) &lt;script>" in text
+
+
+def test_status_works_while_a_run_holds_the_lock(tmp_path, feed_server, capsys):
+    from newsmirror.mirror import Mirror
+
+    root = tmp_path / "m"
+    url = feed_server.serve("/a.xml", rss(rss_item(1)))
+    write_config(root, [{"name": "A", "slug": "a", "url": url}])
+    assert main(["-C", str(root), "run", "--no-commit"]) == 0
+    capsys.readouterr()
+    with Mirror.open(root).lock():
+        assert main(["-C", str(root), "status"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("A run is in progress") and "1 sources: 0 failing, 0 stale." in out

@@ -229,12 +229,25 @@ def cmd_status(root: Path, args: argparse.Namespace) -> int:
     from newsmirror.mirror import Mirror
 
     mirror = Mirror.open(root)
-    with mirror.lock():
-        index, _ = mirror.fresh_index()
+    running = False
+    try:
+        with mirror.lock():
+            index, _ = mirror.fresh_index()
+            try:
+                healths = mirror.healths(index)
+            finally:
+                index.close()
+    except LockedError:
+        # A run is going on: show the state its last pass left (the index is readable while
+        # it is written), rather than nothing.
+        running = True
+        index = mirror.open_index()
         try:
             healths = mirror.healths(index)
         finally:
             index.close()
+    if running:
+        print("A run is in progress: this is the state after the last completed pass.")
     header = (
         "source",
         "slug",
