@@ -346,6 +346,9 @@ def test_status_works_while_a_run_holds_the_lock(tmp_path, feed_server, capsys):
     root = tmp_path / "m"
     url = feed_server.serve("/a.xml", rss(rss_item(1)))
     write_config(root, [{"name": "A", "slug": "a", "url": url}])
+    with Mirror.open(root).lock():  # the very first run
+        assert main(["-C", str(root), "status"]) == 0
+    assert "no pass has completed" in capsys.readouterr().out
     assert main(["-C", str(root), "run", "--no-commit"]) == 0
     capsys.readouterr()
     with Mirror.open(root).lock():

@@ -243,6 +243,9 @@ def cmd_status(root: Path, args: argparse.Namespace) -> int:
         running = True
         index = mirror.open_index()
         try:
+            if not index.is_current():
+                print("A run is in progress, and no pass has completed before it.")
+                return EXIT_OK
             healths = mirror.healths(index)
         finally:
             index.close()
