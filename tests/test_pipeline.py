@@ -325,3 +325,28 @@ def test_a_mirror_inside_a_larger_repository_follows_its_commits(tmp_path, feed_
     index = Mirror.open(mirror).open_index()
     assert index.site_summary("a") == (2, 1625832000000)
     index.close()
+
+
+def test_only_new_items_pay_for_body_cleaning(mirror: Path, feed_server, monkeypatch):
+    import newsmirror.clean.entry as entry_module
+
+    run(mirror, "--no-commit")  # items 1 and 2 archived
+    cleaned: list[str] = []
+    real_clean = entry_module.clean_body
+
+    def counting(content: str, base: str) -> str:
+        cleaned.append(content)
+        return real_clean(content, base)
+
+    monkeypatch.setattr(entry_module, "clean_body", counting)
+    feed_server.serve(
+        "/a.xml",
+        rss(
+            rss_item(3, date=day(3), body="<p>新的</p>"),
+            rss_item(2, date=day(2)),
+            rss_item(1, date=day(1)),
+        ),
+    )
+    assert run(mirror, "--no-commit") == 0
+    assert cleaned == ["<p>新的</p>"]
+    assert len(articles(mirror, "a")) == 3

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 
-from newsmirror.clean.entry import to_candidate
+from newsmirror.clean.entry import identify, with_clean_body
 from newsmirror.config import Config, Site
 from newsmirror.errors import ParseError
 from newsmirror.fetch.http import FetchPolicy, Request, fetch_all
@@ -256,13 +256,14 @@ def _archive_new(
     mirror: Mirror, index: Index, site: Site, fetched: Fetched, entries: Sequence, now_ms: int
 ) -> list[ArchivedArticle]:
     feed_url = fetched.final_url or fetched.url  # relative links are relative to this
-    candidates = [c for e in entries if (c := to_candidate(e, site, feed_url, now_ms)) is not None]
+    candidates = [c for e in entries if (c := identify(e, site, feed_url, now_ms)) is not None]
     known = index.known(
         site.slug, [c.key_hash for c in candidates], [c.link_key for c in candidates]
     )
     fresh = new_candidates(candidates, known)
     if not fresh:
         return []
+    fresh = [with_clean_body(c) for c in fresh]  # only new articles pay for cleaning
     offset = mirror.config.offset_minutes
     wanted = [date_path(site.slug, c.article.published_ms, c.key_hash, offset) for c in fresh]
     lowest = index.lowest_flat_id(site.slug) if site.layout == "flat" else None

@@ -69,12 +69,18 @@ class Article:
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
-    """A cleaned feed entry with its identity, ready for the new-or-known decision."""
+    """A cleaned feed entry with its identity, ready for the new-or-known decision.
+
+    While `body_base` is set, `article.body` is still the feed's raw content: cleaning it (the
+    costly part) waits until the candidate turns out to be new, and `body_base` is what its
+    relative URLs resolve against.
+    """
 
     article: Article
     guid: str
     key_hash: str
     link_key: str
+    body_base: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import replace
 from functools import lru_cache
 
 from newsmirror.clean.resolve import absolutize
@@ -21,6 +22,14 @@ def key_hash(identity: str) -> str:
 
 def to_candidate(entry: FeedEntry, site: Site, feed_url: str, now_ms: int) -> Candidate | None:
     """The cleaned article for `entry`, or None when the site's filters leave it out."""
+    candidate = identify(entry, site, feed_url, now_ms)
+    return None if candidate is None else with_clean_body(candidate)
+
+
+def identify(entry: FeedEntry, site: Site, feed_url: str, now_ms: int) -> Candidate | None:
+    """`entry` as a candidate whose identity, link, title and date are final, but whose body is
+    cleaned only if its identity needs the body (no guid and no link); `with_clean_body` does
+    the rest for the candidates that turn out to be new."""
     if site.category_pattern and not _matches(site.category_pattern, entry.categories):
         return None
     base = entry_base(entry.base, feed_url)
@@ -29,18 +38,29 @@ def to_candidate(entry: FeedEntry, site: Site, feed_url: str, now_ms: int) -> Ca
     if url is None or not is_web_url(url):
         url = ""  # javascript:, data:, file:, mailto:, unresolvable: archived without a link
     title = clean_title(entry.title)
-    body = clean_body(entry.content, base)
     url = markdown_safe(url)
     guid = entry.guid.strip()
     key = link_key(url) if url else ""
+    if guid or key:
+        body, body_base, identity = entry.content, base, guid or key
+    else:
+        body, body_base = clean_body(entry.content, base), None
+        identity = f"{title}\n{body}"
     article = Article(
         published_ms=published_time(entry.published_ms, now_ms),
         title=title,
         url=url,
         body=body,
     )
-    identity = guid or key or f"{title}\n{body}"
-    return Candidate(article=article, guid=guid, key_hash=key_hash(identity), link_key=key)
+    return Candidate(article, guid, key_hash(identity), key, body_base)
+
+
+def with_clean_body(candidate: Candidate) -> Candidate:
+    """The candidate with its body cleaned (as it is archived)."""
+    if candidate.body_base is None:
+        return candidate
+    body = clean_body(candidate.article.body, candidate.body_base)
+    return replace(candidate, article=replace(candidate.article, body=body), body_base=None)
 
 
 def clean_body(content: str, base: str) -> str:
