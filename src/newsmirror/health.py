@@ -70,14 +70,8 @@ def last_produced_ms(
 ) -> int | None:
     """When the source last gave us something new: the last pass that archived an article from
     it, else its newest article's date (an adopted archive), else its first fetch."""
-    known = [
-        t
-        for t in (
-            state.last_new_ms if state else None,
-            newest_published_ms if newest_published_ms is not None else None,
-        )
-        if t is not None and t <= now_ms
-    ]
+    candidates = (state.last_new_ms if state else None, newest_published_ms)
+    known = [t for t in candidates if t is not None and t <= now_ms]
     if known:
         return max(known)
     return state.first_attempt_ms if state else None
@@ -92,10 +86,16 @@ def is_stale(
 ) -> bool:
     """An enabled source that has produced nothing new for longer than `stale_after_ms`.
     A source never fetched yet is not stale: there is nothing to judge by."""
-    if not site.enabled or state is None:
-        return False
     produced = last_produced_ms(state, newest_published_ms, now_ms)
-    return produced is not None and now_ms - produced > stale_after_ms
+    return _stale(site, state, produced, now_ms, stale_after_ms)
+
+
+def _stale(
+    site: Site, state: SourceState | None, produced_ms: int | None, now_ms: int, limit_ms: int
+) -> bool:
+    if not site.enabled or state is None or produced_ms is None:
+        return False
+    return now_ms - produced_ms > limit_ms
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,13 +135,14 @@ def health_of(
     now_ms: int,
     stale_after_ms: int,
 ) -> SourceHealth:
+    produced = last_produced_ms(state, newest_published_ms, now_ms)
     return SourceHealth(
         site=site,
         state=state,
         articles=articles,
         newest_published_ms=newest_published_ms,
-        last_produced_ms=last_produced_ms(state, newest_published_ms, now_ms),
-        stale=is_stale(site, state, newest_published_ms, now_ms, stale_after_ms),
+        last_produced_ms=produced,
+        stale=_stale(site, state, produced, now_ms, stale_after_ms),
     )
 
 

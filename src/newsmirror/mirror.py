@@ -273,11 +273,10 @@ class Mirror:
             healths.append(health_of(site, state, count, newest, now_ms, stale_ms))
         return healths
 
-    def write_status(self, index: Index, force: bool = False) -> bool:
+    def write_status(self, index: Index, healths: list[SourceHealth], force: bool = False) -> bool:
         """Rewrite status.md when a source's health changed (or `force`, when other pages
         change anyway); timestamps alone do not make a commit every pass."""
         now_ms = int(time.time() * 1000)
-        healths = self.healths(index, now_ms)
         mark = fingerprint(healths)
         if not force and index.get_meta("status") == mark and (self.root / STATUS_PATH).exists():
             return False
@@ -306,7 +305,7 @@ class Mirror:
         changed = [list_path(s) for s in self.config.sites if self.write_list(index, s)]
         if self.write_readme():
             changed.append("README.md")
-        if self.write_status(index, force=True):
+        if self.write_status(index, self.healths(index), force=True):
             changed.append(STATUS_PATH)
         return changed
 

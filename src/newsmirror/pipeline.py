@@ -18,7 +18,7 @@ from newsmirror.clean.entry import identify, with_clean_body
 from newsmirror.config import Config, Site
 from newsmirror.errors import ParseError
 from newsmirror.fetch.http import FetchPolicy, Request, fetch_all
-from newsmirror.health import HOUR_MS, is_due, schedule_after
+from newsmirror.health import HOUR_MS, SourceHealth, is_due, schedule_after
 from newsmirror.mirror import Mirror, ReindexReport
 from newsmirror.parse import parse_feed
 from newsmirror.publish import git
@@ -55,10 +55,6 @@ class PassReport:
     def waiting(self) -> list[SourceOutcome]:
         return [o for o in self.outcomes if o.skipped_until_ms is not None]
 
-    @property
-    def moved(self) -> list[SourceOutcome]:
-        return [o for o in self.outcomes if o.fetched.moved_to]
-
 
 def run_pass(
     mirror: Mirror, commit: bool = True, push: bool = False, force: bool = False, wait: float = 0
@@ -72,7 +68,8 @@ def run_pass(
         try:
             recovered = mirror.recover(index)
             outcomes = _archive_all(mirror, index, force)
-            changed = _publish(mirror, index, outcomes)
+            healths = mirror.healths(index)
+            changed = _publish(mirror, index, healths)
             committed = False
             is_repo = git.is_repo(mirror.root)
             if commit and changed and is_repo:
@@ -81,11 +78,11 @@ def run_pass(
                 if committed and push:
                     git.push(mirror.root)
             with index.transaction():
-                if (commit and is_repo) or not is_repo:  # committed, or nothing to commit
+                if commit or not is_repo:  # committed, or nothing to commit to
                     index.clear_todo("commit", changed)
                 index.set_meta("head", mirror.current_head() or "")
             mirror.finished(index)
-            stale = tuple(h.site.slug for h in mirror.healths(index) if h.stale)
+            stale = tuple(h.site.slug for h in healths if h.stale)
         finally:
             index.close()
     sites = {s.slug: s for s in mirror.config.sites}
@@ -106,20 +103,21 @@ def _archive_all(mirror: Mirror, index: Index, force: bool = False) -> list[Sour
     mirrors), then make the files durable and record everything in one transaction."""
     config = mirror.config
     now_ms = int(time.time() * 1000)
-    sites, waiting = [], []
+    sites, states, waiting = [], {}, []
     for site in config.sites:
         if not site.enabled:
             continue
-        state = index.source(site.slug)
-        if force or is_due(state, now_ms) or (state is not None and state.config_url != site.url):
+        state = current_state(site, index.source(site.slug))
+        if force or state is None or is_due(state, now_ms):
             sites.append(site)
+            states[site.slug] = state
         else:
-            waiting.append(_waiting(site, state))  # type: ignore[arg-type]
+            waiting.append(_waiting(site, state))
     shards = plan_shards(sites, worker_count(config.workers, len(sites)))
     outcomes = run_shards(
         shards,
-        here=lambda shard: archive_sources(mirror, index, shard, now_ms),
-        child=partial(_archive_in_child, mirror.root, config, now_ms=now_ms),
+        here=lambda shard: archive_sources(mirror, index, shard, states, now_ms),
+        child=partial(_archive_in_child, mirror.root, config, states=states, now_ms=now_ms),
         failed=lambda shard, exc: [_internal_failure(s, exc) for s in shard],
     )
     mirror.writer.sync()  # one sync for the pass: files are durable before the index has them
@@ -150,22 +148,41 @@ def _waiting(site: Site, state: SourceState) -> SourceOutcome:
     )
 
 
-def _archive_in_child(root: Path, config: Config, shard: list[Site], now_ms: int) -> list:
+def _archive_in_child(
+    root: Path,
+    config: Config,
+    shard: list[Site],
+    states: dict[str, SourceState | None],
+    now_ms: int,
+) -> list:
     mirror = Mirror(root, config)
     index = mirror.open_index()  # its own connection: the parent's is not shared
     try:
-        return archive_sources(mirror, index, shard, now_ms)
+        return archive_sources(mirror, index, shard, states, now_ms)
     finally:
         index.close()
 
 
+def current_state(site: Site, state: SourceState | None) -> SourceState | None:
+    """A source's recorded state, unless it belongs to another URL than the configured one:
+    a new `url` starts afresh (no validators, no failures, no schedule). The state of an index
+    from before moves were recorded knows only `url`, which was then the configured one."""
+    if state is None or (state.config_url or state.url) != site.url:
+        return None
+    return state
+
+
 def archive_sources(
-    mirror: Mirror, index: Index, sites: list[Site], now_ms: int
+    mirror: Mirror,
+    index: Index,
+    sites: list[Site],
+    states: dict[str, SourceState | None],
+    now_ms: int,
 ) -> list[SourceOutcome]:
-    """Fetch these sources concurrently and archive each one's new items as it arrives."""
+    """Fetch these sources concurrently and archive each one's new items as it arrives.
+    `states` holds each source's `current_state`."""
     config = mirror.config
     by_slug = {site.slug: site for site in sites}
-    states = {site.slug: index.source(site.slug) for site in sites}
     requests = [_request(site, states[site.slug]) for site in sites]
     policy = FetchPolicy(
         config.concurrency,
@@ -184,7 +201,7 @@ def archive_sources(
             outcome = process_source(mirror, index, site, fetched, state, now_ms)
         except Exception as exc:  # a bug or an input we did not foresee: one source fails
             outcome = _internal_failure(site, exc, fetched)
-        failures = state.failures if state is not None and state.config_url == site.url else 0
+        failures = state.failures if state is not None else 0
         plan = schedule_after(fetched, outcome.ok, failures, now_ms, ceiling_ms, random.random())
         outcomes.append(
             replace(
@@ -209,8 +226,8 @@ def _internal_failure(
 
 def _request(site: Site, state: SourceState | None) -> Request:
     """Ask where the source now lives (a permanent redirect may have moved it), with its
-    validators; a changed URL in the configuration starts afresh."""
-    if state is None or (state.config_url or state.url) != site.url:
+    validators."""
+    if state is None:
         return Request(site.slug, site.url)
     return Request(site.slug, state.url or site.url, state.etag, state.last_modified)
 
@@ -289,21 +306,22 @@ def _archived(site: Site, path: str, candidate: Candidate) -> ArchivedArticle:
     )
 
 
-def _publish(mirror: Mirror, index: Index, outcomes: list[SourceOutcome]) -> list[str]:
+def _publish(mirror: Mirror, index: Index, healths: list[SourceHealth]) -> list[str]:
     """Rewrite the lists of sites that got articles (in this pass or in one that was
     interrupted), the README and status.md when they changed; every path to commit."""
     owed = set(index.todo("list"))
-    lists = [list_path(s) for s in mirror.config.sites if s.slug in owed]
+    to_commit = []
     for site in mirror.config.sites:
         if site.slug in owed:
-            mirror.write_list(index, site)
-    extra = lists[:]
+            mirror.write_list(index, site)  # owed to git even when unchanged by this pass
+            to_commit.append(list_path(site))
+    lists_changed = bool(to_commit)
     if mirror.write_readme():
-        extra.append("README.md")
-    if mirror.write_status(index, force=bool(lists)):
-        extra.append(STATUS_PATH)
+        to_commit.append("README.md")
+    if mirror.write_status(index, healths, force=lists_changed):
+        to_commit.append(STATUS_PATH)
     with index.transaction():
-        index.add_todo("commit", extra)
+        index.add_todo("commit", to_commit)
         index.clear_todo("list", owed)
     return index.todo("commit")
 

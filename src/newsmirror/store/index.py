@@ -173,10 +173,7 @@ class Index:
             ).fetchall():
                 if name not in keep:
                     self.db.execute(f'DROP TABLE IF EXISTS "{name}"')
-            for statement in _SCHEMA.split(";"):
-                if statement.strip():
-                    self.db.execute(statement)
-            self.db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            _create_schema(self.db)
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -273,12 +270,6 @@ class Index:
         ).fetchone()
         return SourceState(*row) if row else None
 
-    def newest_published(self, site: str) -> int | None:
-        row = self.db.execute(
-            "SELECT MAX(published_ms) FROM articles WHERE site=?", (site,)
-        ).fetchone()
-        return row[0]
-
     # --- the journal: articles whose files are being written --------------------------
 
     def add_pending(self, articles: Sequence[ArchivedArticle]) -> None:
@@ -325,6 +316,7 @@ class Index:
             return  # not asked this pass: nothing happened to record
         fetched = outcome.fetched
         url = fetched.moved_to or fetched.url
+        moved = fetched.moved_to is not None
         self.db.execute(
             "INSERT OR IGNORE INTO sources (slug, url, config_url) VALUES (?, ?, ?)",
             (outcome.slug, url, config_url),
@@ -340,20 +332,17 @@ class Index:
         self.db.execute(
             "UPDATE sources SET url=?, last_attempt_ms=?,"
             " first_attempt_ms=COALESCE(first_attempt_ms, ?),"
-            " moved_from=CASE WHEN ? IS NOT NULL THEN ?"
-            "   WHEN config_url IS ? THEN moved_from ELSE NULL END,"
-            " moved_ms=CASE WHEN ? IS NOT NULL THEN ? WHEN config_url IS ? THEN moved_ms END,"
+            " moved_from=CASE WHEN ? THEN ? ELSE moved_from END,"
+            " moved_ms=CASE WHEN ? THEN ? ELSE moved_ms END,"
             " config_url=?, next_fetch_ms=?, wait_reason=? WHERE slug=?",
             (
                 url,
                 now_ms,
                 now_ms,
-                fetched.moved_to,
+                moved,
                 fetched.url,
-                config_url,
-                fetched.moved_to,
+                moved,
                 now_ms,
-                config_url,
                 config_url,
                 outcome.next_fetch_ms,
                 outcome.wait_reason,
@@ -403,6 +392,14 @@ def _article_row(a: ArchivedArticle) -> tuple:
     return (a.path, a.site, a.published_ms, a.title, a.url, a.key_hash, a.link_key, a.flat_id)
 
 
+def _create_schema(db: sqlite3.Connection) -> None:
+    """Every table and index that does not exist yet, and the schema version."""
+    for statement in _SCHEMA.split(";"):
+        if statement.strip():
+            db.execute(statement)
+    db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+
 def _migrate(db: sqlite3.Connection) -> None:
     """Bring a version 1 index to version 2 in place (new tables, new source columns)."""
     if db.execute("PRAGMA user_version").fetchone()[0] != 1:
@@ -414,10 +411,7 @@ def _migrate(db: sqlite3.Connection) -> None:
             for column in _SOURCE_COLUMNS_V2:
                 if column.split()[0] not in have:
                     db.execute(f"ALTER TABLE sources ADD COLUMN {column}")
-            for statement in _SCHEMA.split(";"):
-                if statement.strip():
-                    db.execute(statement)
-            db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            _create_schema(db)
     except BaseException:
         db.execute("ROLLBACK")
         raise
