@@ -23,7 +23,6 @@ import socket
 import ssl
 import threading
 import time
-import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
@@ -403,14 +402,13 @@ def _result(request: Request, started: float, **fields: object) -> Fetched:
 
 
 def _gunzip(data: bytes, max_bytes: int) -> bytes:
-    """Decompress gzip data, stopping at `max_bytes` (a bomb never gets bigger than that)."""
-    inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
-    body = inflater.decompress(data, max_bytes + 1)
-    if len(body) > max_bytes:
-        raise TooLarge(f"decompressed body is over the limit of {max_bytes:,} bytes")
-    if not body and not inflater.eof:
-        raise zlib.error("no data could be decompressed")
-    return body  # a truncated stream gives what it holds: the tolerant parser may use it
+    """A gzip file's content, through the same bounded decoder as HTTP bodies. A truncated
+    stream gives what it holds (the tolerant parser may use it); nothing at all is an error."""
+    decoder = BodyDecoder("gzip", max_bytes)
+    body = decoder.feed(data)
+    if not body and not decoder.finished():
+        raise BadEncoding("broken gzip data: nothing could be decompressed")
+    return body
 
 
 def _read_file(request: Request, policy: FetchPolicy, started: float) -> Fetched:
@@ -427,6 +425,6 @@ def _read_file(request: Request, policy: FetchPolicy, started: float) -> Fetched
         return _failure(request, started, "file", f"cannot read {path}: {exc.strerror}")
     except TooLarge as exc:
         return _failure(request, started, "too_large", str(exc))
-    except zlib.error as exc:
-        return _failure(request, started, "unparsable", f"broken gzip data: {exc}")
+    except BadEncoding as exc:
+        return _failure(request, started, "unparsable", str(exc))
     return _result(request, started, body=body, status=200)

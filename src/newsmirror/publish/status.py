@@ -26,40 +26,44 @@ def render_status(healths: list[SourceHealth], now_ms: int, offset_minutes: int,
         " Newest article | Articles |",
         "|---|---|---|---|---|---|---|",
     ]
-    for h in healths:
-        lines.append(_row(h, now_ms, zone))
-    if stale:
-        lines += ["", "## Stale", ""]
-        for h in stale:
-            since = _age(now_ms - h.last_produced_ms) if h.last_produced_ms else "ever"
-            lines.append(f"- {_cell(h.site.name)} ({h.site.slug}): nothing new for {since}.")
-    if failing:
-        lines += ["", "## Failing", ""]
-        for h in failing:
-            state = h.state
-            assert state is not None
-            lines.append(
-                f"- {_cell(h.site.name)} ({h.site.slug}): {state.last_error_kind}:"
-                f" {_cell(state.last_error or '')} ({state.failures} in a row"
-                + (
-                    f"; next attempt {_time(state.next_fetch_ms, zone)}"
-                    if state.next_fetch_ms
-                    else ""
-                )
-                + ")."
-            )
+    lines += [_row(h, now_ms, zone) for h in healths]
+    lines += _section("Stale", [_stale_line(h, now_ms) for h in stale])
+    lines += _section("Failing", [_failing_line(h, zone) for h in failing])
     moved = [h for h in healths if h.state and h.state.moved_from]
-    if moved:
-        lines += ["", "## Moved", ""]
-        for h in moved:
-            state = h.state
-            assert state is not None
-            lines.append(
-                f"- {_cell(h.site.name)} ({h.site.slug}): permanently redirected from"
-                f" {_cell(state.moved_from or '')} to {_cell(state.url)}"
-                f" on {_time(state.moved_ms, zone)}; update `url` in newsmirror.toml."
-            )
+    lines += _section("Moved", [_moved_line(h, zone) for h in moved])
     return "\n".join(lines) + "\n"
+
+
+def _section(heading: str, items: list[str]) -> list[str]:
+    return ["", f"## {heading}", "", *items] if items else []
+
+
+def _name(h: SourceHealth) -> str:
+    return f"{_cell(h.site.name)} ({h.site.slug})"
+
+
+def _stale_line(h: SourceHealth, now_ms: int) -> str:
+    since = _age(now_ms - h.last_produced_ms) if h.last_produced_ms else "ever"
+    return f"- {_name(h)}: nothing new for {since}."
+
+
+def _failing_line(h: SourceHealth, zone: timezone) -> str:
+    state = h.state
+    assert state is not None  # failing means a recorded failure
+    upcoming = f"; next attempt {_time(state.next_fetch_ms, zone)}" if state.next_fetch_ms else ""
+    return (
+        f"- {_name(h)}: {state.last_error_kind}: {_cell(state.last_error or '')}"
+        f" ({state.failures} in a row{upcoming})."
+    )
+
+
+def _moved_line(h: SourceHealth, zone: timezone) -> str:
+    state = h.state
+    assert state is not None  # moved means a recorded move
+    return (
+        f"- {_name(h)}: permanently redirected from {_cell(state.moved_from or '')} to"
+        f" {_cell(state.url)} on {_time(state.moved_ms, zone)}; update `url` in newsmirror.toml."
+    )
 
 
 def _row(h: SourceHealth, now_ms: int, zone: timezone) -> str:
@@ -74,7 +78,7 @@ def _row(h: SourceHealth, now_ms: int, zone: timezone) -> str:
         newest = _time(h.newest_published_ms, zone)
         if h.newest_published_ms <= now_ms:
             newest += f" ({_age(now_ms - h.newest_published_ms)} old)"
-    name = f"{_cell(h.site.name)} ({h.site.slug})"
+    name = _name(h)
     health = f"**{h.word}**" if h.word not in ("ok", "archive only") else h.word
     return f"| {name} | {health} | {success} | {error} | {failures} | {newest} | {h.articles} |"
 
