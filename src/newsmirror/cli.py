@@ -199,10 +199,8 @@ def cmd_build(root: Path, args: argparse.Namespace) -> int:
     mirror = Mirror.open(root)
     with mirror.lock():
         index, reindexed = mirror.fresh_index()
-        try:
+        with index:
             changed = mirror.build(index)
-        finally:
-            index.close()
     if reindexed:
         print(f"Rebuilt the index from {reindexed.articles} archive files first.")
     print(f"Rewrote {len(changed)} pages" + (": " + ", ".join(changed) if changed else "."))
@@ -213,12 +211,8 @@ def cmd_reindex(root: Path, args: argparse.Namespace) -> int:
     from newsmirror.mirror import Mirror
 
     mirror = Mirror.open(root)
-    with mirror.lock():
-        index = mirror.open_index()
-        try:
-            report = mirror.reindex(index)
-        finally:
-            index.close()
+    with mirror.lock(), mirror.open_index() as index:
+        report = mirror.reindex(index)
     for bad in report.unreadable:
         print(f"  not an article file, skipped: {bad.path} ({bad.reason})")
     print(f"Indexed {report.articles} articles in {report.seconds:.2f} s.")
@@ -233,22 +227,17 @@ def cmd_status(root: Path, args: argparse.Namespace) -> int:
     try:
         with mirror.lock():
             index, _ = mirror.fresh_index()
-            try:
+            with index:
                 healths = mirror.healths(index)
-            finally:
-                index.close()
     except LockedError:
         # A run is going on: show the state its last pass left (the index is readable while
         # it is written), rather than nothing.
         running = True
-        index = mirror.open_index()
-        try:
+        with mirror.open_index() as index:
             if not index.is_current():
                 print("A run is in progress, and no pass has completed before it.")
                 return EXIT_OK
             healths = mirror.healths(index)
-        finally:
-            index.close()
     if running:
         print("A run is in progress: this is the state after the last completed pass.")
     header = (

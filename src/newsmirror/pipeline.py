@@ -65,7 +65,7 @@ def run_pass(
     with mirror.lock(wait):
         mirror.check_writable()
         index, reindexed = mirror.fresh_index()
-        try:
+        with index:
             recovered = mirror.recover(index)
             outcomes = _archive_all(mirror, index, force)
             healths = mirror.healths(index)
@@ -83,8 +83,6 @@ def run_pass(
                 index.set_meta("head", mirror.current_head() or "")
             mirror.finished(index)
             stale = tuple(h.site.slug for h in healths if h.stale)
-        finally:
-            index.close()
     sites = {s.slug: s for s in mirror.config.sites}
     return PassReport(
         tuple(outcomes),
@@ -156,11 +154,8 @@ def _archive_in_child(
     now_ms: int,
 ) -> list:
     mirror = Mirror(root, config)
-    index = mirror.open_index()  # its own connection: the parent's is not shared
-    try:
+    with mirror.open_index() as index:  # its own connection: the parent's is not shared
         return archive_sources(mirror, index, shard, states, now_ms)
-    finally:
-        index.close()
 
 
 def current_state(site: Site, state: SourceState | None) -> SourceState | None:

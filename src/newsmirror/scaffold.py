@@ -82,13 +82,10 @@ def init(root: Path, adopt: bool = False, package: str | None = None) -> InitRep
     sites, unclaimed = adopted_sites(root) if adopt else (DEFAULT_SITES, ())
     created_repo = _create(root, sites, package)
     mirror = Mirror.open(root)
-    index = mirror.open_index()
-    try:
+    with mirror.open_index() as index:
         report = mirror.reindex(index)
         if not adopt:  # an adopted archive keeps its README until the first run or build
             mirror.write_readme()
-    finally:
-        index.close()
     return InitReport(root, created_repo, sites, report, unclaimed)
 
 

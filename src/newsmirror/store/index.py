@@ -152,6 +152,12 @@ class Index:
     def close(self) -> None:
         self.db.close()
 
+    def __enter__(self) -> Index:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     # --- lifecycle ---------------------------------------------------------------------
 
     def is_current(self) -> bool:
