@@ -146,6 +146,14 @@ def git(root: Path, *args: str) -> str:
     ).stdout
 
 
+def git_mirror(root: Path) -> None:
+    """Make the mirror at `root` a git repository whose first commit holds its configuration,
+    so that a clean `git status` afterwards means every page newsmirror wrote is committed."""
+    git(root, "init", "-q")
+    git(root, "add", "newsmirror.toml")
+    git(root, "commit", "-qm", "config")
+
+
 def rss(*items: str, extra_ns: str = "") -> str:
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'

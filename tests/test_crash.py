@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, git, rss, rss_item, write_config
+from conftest import REPO, git, git_mirror, rss, rss_item, write_config
 from newsmirror.cli import main
 from newsmirror.mirror import Mirror
 from newsmirror.store.article import parse
@@ -122,9 +122,7 @@ def test_a_run_killed_at_random_moments_resumes_without_loss_or_duplicates(tmp_p
             site["layout"] = "flat"
         sites.append(site)
     write_config(root, sites)
-    git(root, "init", "-q")
-    git(root, "add", "newsmirror.toml")
-    git(root, "commit", "-qm", "config")
+    git_mirror(root)
     rng = random.Random(20261127)
     generation = 0
     _write_feeds(feeds, generation)
@@ -267,9 +265,7 @@ def test_changes_left_uncommitted_are_committed_by_the_next_run(tmp_path, feed_s
     root = tmp_path / "m"
     url = feed_server.serve("/a.xml", rss(rss_item(1)))
     write_config(root, [{"name": "A", "slug": "a", "url": url}])
-    git(root, "init", "-q")
-    git(root, "add", "newsmirror.toml")
-    git(root, "commit", "-qm", "config")
+    git_mirror(root)
     assert main(["-C", str(root), "run", "--no-commit"]) == 0
     assert git(root, "status", "--porcelain")  # written, not committed
     assert main(["-C", str(root), "run"]) == 0  # nothing new in the feed...

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conftest import git, rss, rss_item, write_config
+from conftest import git, git_mirror, rss, rss_item, write_config
 from newsmirror.cli import EXIT_STALE, main
 from newsmirror.config import Site
 from newsmirror.health import (
@@ -257,9 +257,7 @@ def test_status_md_is_not_rewritten_for_timestamps_alone(tmp_path, feed_server):
     root = tmp_path / "m"
     url = feed_server.serve("/a.xml", rss(rss_item(1)))
     write_config(root, [{"name": "A", "slug": "a", "url": url}])
-    git(root, "init", "-q")
-    git(root, "add", "newsmirror.toml")
-    git(root, "commit", "-qm", "config")
+    git_mirror(root)
     assert main(["-C", str(root), "run"]) == 0
     commits = git(root, "rev-list", "--count", "HEAD")
     assert main(["-C", str(root), "run"]) == 0  # nothing new, health unchanged
