@@ -135,17 +135,17 @@ def test_retry_after_makes_later_passes_wait_and_force_asks_anyway(tmp_path, fee
     root = tmp_path / "m"
     url = feed_server.serve("/busy.xml", "", status=503, Retry_After="7200")
     write_config(root, [{"name": "Busy", "slug": "busy", "url": url}])
-    assert main(["-C", str(root), "run", "--no-commit"]) == 0
+    assert main(["-C", str(root), "run", "--no-commit"]) == 5  # every source failed
     assert "FAILED Busy (busy): http: HTTP 503" in capsys.readouterr().out
     asked = len(feed_server.requests)
-    assert main(["-C", str(root), "run", "--no-commit"]) == 0
+    assert main(["-C", str(root), "run", "--no-commit"]) == 5  # waiting, and still failing
     out = capsys.readouterr().out
     assert "waiting Busy (busy) until" in out and "Retry-After" in out
     assert "0 sources (0 ok, 0 failed, 1 waiting)" in out
     assert len(feed_server.requests) == asked  # the publisher was left alone
     feed_server.serve("/busy.xml", rss(rss_item(1)))
     assert main(["-C", str(root), "run", "--no-commit", "--force"]) == 0
-    assert "1 new articles" in capsys.readouterr().out
+    assert "1 new article from 1 source" in capsys.readouterr().out
     index = _index(root)
     try:
         after = index.source("busy")
@@ -163,7 +163,7 @@ def test_a_failing_source_backs_off_with_growing_waits(tmp_path, feed_server, mo
     for n in range(1, 6):
         clock = real_time() + n * 7 * 3600  # each pass long after the last wait ended
         monkeypatch.setattr(time, "time", lambda clock=clock: clock)
-        assert main(["-C", str(root), "run", "--no-commit"]) == 0
+        assert main(["-C", str(root), "run", "--no-commit"]) == 5
         index = _index(root)
         try:
             source = index.source("down")
@@ -263,7 +263,7 @@ def test_status_md_is_not_rewritten_for_timestamps_alone(tmp_path, feed_server):
     assert main(["-C", str(root), "run"]) == 0  # nothing new, health unchanged
     assert git(root, "rev-list", "--count", "HEAD") == commits
     feed_server.serve("/a.xml", "", status=404)
-    assert main(["-C", str(root), "run"]) == 0  # the source broke: that is news
+    assert main(["-C", str(root), "run"]) == 5  # the source broke: that is news
     assert git(root, "log", "-1", "--format=%s").strip() == "Update source status"
     assert "**failing**" in (root / "status.md").read_text(encoding="utf-8")
 
@@ -305,7 +305,7 @@ def test_a_new_url_in_the_configuration_starts_the_source_afresh(tmp_path, feed_
     assert main(["-C", str(root), "run", "--no-commit"]) == 0
     new = feed_server.serve("/new.xml", "", status=500)
     write_config(root, [{"name": "A", "slug": "a", "url": new}])
-    assert main(["-C", str(root), "run", "--no-commit"]) == 0
+    assert main(["-C", str(root), "run", "--no-commit"]) == 5
     index = _index(root)
     try:
         source = index.source("a")
@@ -352,4 +352,4 @@ def test_status_works_while_a_run_holds_the_lock(tmp_path, feed_server, capsys):
     with Mirror.open(root).lock():
         assert main(["-C", str(root), "status"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("A run is in progress") and "1 sources: 0 failing, 0 stale." in out
+    assert out.startswith("A run is in progress") and "1 source: 0 failing, 0 stale." in out

@@ -39,6 +39,14 @@ def test_full_dates_when_asked():
 
 
 def test_readme_links_every_list():
-    assert render_readme(CONFIG).startswith(
+    assert render_readme(CONFIG, {"dw"}).startswith(
         "抓取新闻媒体文章\n------\n\n[德国之声](lists/德国之声.md)\n"
     )
+
+
+def test_readme_links_no_list_that_does_not_exist_yet():
+    other = Site("法广", "rfi", "https://a.org/g")
+    config = Config(path=Path("newsmirror.toml"), sites=(SITE, other))
+    text = render_readme(config, {"rfi"})
+    assert "[法广](lists/法广.md)" in text
+    assert "德国之声（暂无文章 / no articles yet）" in text and "lists/德国之声.md" not in text

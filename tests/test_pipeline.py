@@ -93,14 +93,18 @@ def test_a_failing_source_is_reported_and_recorded_but_the_pass_succeeds(
     mirror, feed_server, capsys
 ):
     feed_server.serve("/b.xml", "gone", status=404)
-    feed_server.serve("/a.xml", "<html><body>not a feed</body></html>")
-    assert run(mirror, "--no-commit") == 0
+    assert run(mirror, "--no-commit") == 0  # one source failed, the other did its work
     out = capsys.readouterr().out
     assert "FAILED 乙 (b): http: HTTP 404" in out
-    assert "FAILED 甲 (a): not_a_feed" in out
+    assert "2 new articles from 2 sources (1 ok, 1 failed)" in out
+    feed_server.serve("/a.xml", "<html><body>not a feed</body></html>")
+    assert run(mirror, "--no-commit") == 5  # every source failed: a distinct status
+    captured = capsys.readouterr()
+    assert "FAILED 甲 (a): not_a_feed" in captured.out
+    assert "every source failed (exit 5)" in captured.err
     assert main(["-C", str(mirror), "status"]) == 0
     status = capsys.readouterr().out
-    assert "http: HTTP 404 Not Found (1x in a row)" in status
+    assert "http: HTTP 404 Not Found (2x in a row)" in status
 
 
 def test_unreachable_source_is_a_failure_not_a_crash(tmp_path, capsys):
@@ -111,7 +115,7 @@ def test_unreachable_source_is_a_failure_not_a_crash(tmp_path, capsys):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     write_config(root, [{"name": "x", "slug": "x", "url": f"http://127.0.0.1:{port}/f.xml"}])
-    assert run(root, "--no-commit") == 0
+    assert run(root, "--no-commit") == 5
     assert "FAILED x (x): refused" in capsys.readouterr().out
 
 
@@ -224,7 +228,7 @@ def test_bad_configuration_names_file_and_key(tmp_path, capsys):
     write_config(root, [{"name": "x", "slug": "Bad Slug", "url": "https://a.org/f"}])
     assert run(root) == 2
     err = capsys.readouterr().err
-    assert "newsmirror.toml: site[0].slug: must be lower-case" in err
+    assert 'newsmirror.toml: site[0].slug (name "x"): must be lower-case' in err
 
 
 def test_a_folder_that_is_not_a_mirror_is_an_error(tmp_path, capsys):

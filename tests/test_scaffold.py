@@ -25,9 +25,18 @@ def test_init_creates_a_complete_mirror(tmp_path: Path):
     workflow = (root / ".github/workflows/newsmirror.yml").read_text()
     minute = re.search(r'cron: "(\d+) \* \* \* \*"', workflow).group(1)
     assert minute != "0" and "newsmirror run --push" in workflow
-    assert "- run: newsmirror status --check-stale" in workflow
+    assert "run: newsmirror status --check-stale" in workflow
     assert (root / ".git").is_dir()
-    assert "[美国之音](lists/美国之音.md)" in (root / "README.md").read_text()
+    readme = (root / "README.md").read_text()
+    assert "美国之音（暂无文章 / no articles yet）" in readme and "](lists/" not in readme
+    # Ready to push: the first commit holds everything init wrote, nothing is left over.
+    assert git(root, "status", "--porcelain", "--untracked-files=all") == ""
+    assert sorted(git(root, "ls-files").split()) == [
+        ".github/workflows/newsmirror.yml",
+        ".gitignore",
+        "README.md",
+        "newsmirror.toml",
+    ]
     assert main(["init", str(root)]) == 1  # never over an existing mirror
 
 
@@ -185,7 +194,7 @@ def test_status_and_reindex(tmp_path: Path, capsys):
     assert main(["-C", str(root), "status"]) == 0
     out = capsys.readouterr().out
     assert re.search(
-        r"示例新闻\s+sample-rss\s+ok\s+\d{4}-\d\d-\d\d \d\d:\d\d UTC .*\s3\s+2026-11-26 14:05 UTC",
+        r"示例新闻\s+sample-rss\s+ok\s+\d{4}-\d\d-\d\d \d\d:\d\d \(.*\s3\s+2026-11-26 22:05 ",
         out,
     )
     assert main(["-C", str(root), "reindex"]) == 0
@@ -195,20 +204,29 @@ def test_status_and_reindex(tmp_path: Path, capsys):
 @pytest.mark.parametrize(
     "bad, key",
     [
-        ('[mirror]\nlist_size = "many"\n', "mirror.list_size: must be a int"),
+        ('[mirror]\nlist_size = "many"\n', "mirror.list_size: must be an integer, not 'many'"),
         ("[mirror]\ncolour = 1\n", "mirror.colour: unknown key"),
-        ('[[site]]\nname = "x"\nslug = "x"\n', "site[0].url: is required"),
-        ('[[site]]\nname = "x"\nslug = "x"\nurl = "ftp://a"\n', "site[0].url: must be an http"),
-        ('[[site]]\nname = "a/b"\nslug = "x"\nurl = "https://a"\n', "site[0].name: must be"),
+        ('[[site]]\nname = "x"\nslug = "x"\n', 'site[0].url (slug "x"): is required'),
+        (
+            '[[site]]\nname = "x"\nslug = "x"\nurl = "ftp://a"\n',
+            'site[0].url (slug "x"): must be an http',
+        ),
+        (
+            '[[site]]\nname = "a/b"\nslug = "x"\nurl = "https://a"\n',
+            'site[0].name (slug "x"): must be',
+        ),
         ('[[site]]\nname = "CON"\nslug = "x"\nurl = "https://a"\n', "cannot be a file name"),
         ('[[site]]\nname = "Lpt1.txt"\nslug = "x"\nurl = "https://a"\n', "on Windows"),
         ('[[site]]\nname = "news."\nslug = "x"\nurl = "https://a"\n', "on Windows"),
         ('[[site]]\nname = "x"\nslug = "nul"\nurl = "https://a"\n', "device name on Windows"),
-        ('[[site]]\nname = "x"\nslug = "../x"\nurl = "https://a"\n', "site[0].slug: must be"),
+        (
+            '[[site]]\nname = "x"\nslug = "../x"\nurl = "https://a"\n',
+            'site[0].slug (name "x"): must be',
+        ),
         (
             '[[site]]\nname = "x"\nslug = "x"\nurl = "https://a"\n'
             '[[site]]\nname = "y"\nslug = "x"\nurl = "https://b"\n',
-            "site[1].slug: 'x' is already used by site[0]",
+            """site[1].slug: 'x' is already used by site[0] (slug "x")""",
         ),
         ("[[site]\n", "not valid TOML"),
     ],

@@ -2,7 +2,9 @@
 
 Exit codes: 0 done (even when some sources failed: they are reported and recorded),
 1 the command could not run (mirror unusable, git failed), 2 bad usage or configuration,
-3 another run holds the mirror's lock, 4 (with --check-stale) a source is stale.
+3 another run holds the mirror's lock, 4 (with --check-stale) a source is stale,
+5 every source failed (run) or a source failed (check --fetch), 6 the pass committed but could
+not push, 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ import sys
 import time
 import unicodedata
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,24 +21,63 @@ from newsmirror import __version__
 from newsmirror.errors import ConfigError, LockedError, NewsmirrorError
 
 if TYPE_CHECKING:  # the command modules are imported by the commands that need them
+    from newsmirror.config import Config
     from newsmirror.health import SourceHealth
     from newsmirror.pipeline import PassReport
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED, EXIT_STALE = 0, 1, 2, 3, 4
+EXIT_SOURCES_FAILED, EXIT_NOT_PUSHED, EXIT_INTERRUPTED = 5, 6, 130
+
+
+def _common_options(defaults: bool) -> argparse.ArgumentParser:
+    """-C, -q and -v, accepted before the command and after it (`newsmirror -C m run` and
+    `newsmirror run -C m`); after it they override, and only when given."""
+    common = argparse.ArgumentParser(add_help=False)
+    keep = {} if defaults else {"default": argparse.SUPPRESS}
+    common.add_argument(
+        "-C",
+        dest="directory",
+        metavar="DIR",
+        help="the mirror directory (default .)",
+        **({"default": "."} if defaults else keep),
+    )
+    loud = common.add_mutually_exclusive_group()
+    loud.add_argument(
+        "-q",
+        "--quiet",
+        dest="verbosity",
+        action="store_const",
+        const=-1,
+        help="only failures and the summary",
+        **({"default": 0} if defaults else keep),
+    )
+    loud.add_argument(
+        "-v",
+        "--verbose",
+        dest="verbosity",
+        action="store_const",
+        const=1,
+        help="also sources with nothing new, waiting sources and timings",
+        **keep,
+    )
+    return common
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="newsmirror",
         description="Mirror news feeds into a git repository of Markdown articles.",
+        parents=[_common_options(defaults=True)],
+        epilog="Run `newsmirror COMMAND --help` for a command's options.",
     )
     parser.add_argument("--version", action="version", version=f"newsmirror {__version__}")
-    parser.add_argument(
-        "-C", dest="directory", default=".", metavar="DIR", help="the mirror directory (default .)"
-    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    common = [_common_options(defaults=False)]
 
-    init = commands.add_parser("init", help="create a mirror (or adopt an old archive)")
+    def command(name: str, summary: str) -> argparse.ArgumentParser:
+        return commands.add_parser(name, help=summary, description=summary, parents=common)
+
+    init = command("init", "create a mirror (or adopt an old archive) and commit it")
     init.add_argument("target", nargs="?", metavar="DIR", help="directory (default: -C DIR)")
     init.add_argument(
         "--adopt",
@@ -45,16 +85,25 @@ def build_parser() -> argparse.ArgumentParser:
         help="turn an existing archive of the old system into a mirror",
     )
     init.add_argument(
-        "--package", metavar="SPEC", help="what the workflow pip-installs (default: this version)"
+        "--package",
+        metavar="SPEC",
+        help="what the workflow pip-installs (default: where this newsmirror was installed from)",
+    )
+    init.add_argument(
+        "--force",
+        action="store_true",
+        help="replace a README.md or workflow that newsmirror did not write",
     )
 
-    run = commands.add_parser("run", help="one pass: fetch, archive, publish, commit")
+    run = command("run", "one pass: fetch, archive, publish, commit (and push)")
     run.add_argument("--no-commit", action="store_true", help="do not commit the changes")
-    run.add_argument("--push", action="store_true", help="push after committing")
+    run.add_argument(
+        "--push", action="store_true", help="push after committing (replaying on newer commits)"
+    )
     run.add_argument(
         "--force",
         action="store_true",
-        help="ask every source now, even those backing off or still fresh",
+        help="ask every source now and in full, even those backing off, fresh or unchanged",
     )
     run.add_argument(
         "--wait",
@@ -68,17 +117,34 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help=f"exit with {EXIT_STALE} when a source has produced nothing for too long",
     )
+    run.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="fetch and say what would be archived, writing nothing",
+    )
 
-    commands.add_parser("build", help="regenerate lists, README and status.md from the index")
-    commands.add_parser("reindex", help="rebuild the index from the archive files alone")
-    status = commands.add_parser("status", help="show every source's health")
+    check = command("check", "validate the configuration without writing anything")
+    check.add_argument(
+        "--fetch",
+        action="store_true",
+        help=f"also ask every enabled source for its feed (exit {EXIT_SOURCES_FAILED} on a failure)",
+    )
+
+    command("build", "regenerate lists, README and status.md from the index")
+    command("reindex", "rebuild the index from the archive files alone")
+    status = command("status", "show every source's health")
     status.add_argument(
         "--check-stale",
         action="store_true",
         help=f"exit with {EXIT_STALE} when a source has produced nothing for too long",
     )
+    flow = command("workflow", "(re)write the GitHub Actions workflow and commit it")
+    flow.add_argument("--package", metavar="SPEC", help="what the workflow pip-installs")
+    flow.add_argument(
+        "--force", action="store_true", help="replace a workflow that newsmirror did not write"
+    )
 
-    demo = commands.add_parser("demo", help="build a mirror of bundled sample feeds (offline)")
+    demo = command("demo", "build a mirror of bundled sample feeds (offline)")
     demo.add_argument("target", metavar="DIR", help="a new directory for the demo mirror")
     return parser
 
@@ -100,19 +166,38 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         print(f"newsmirror: {exc}", file=sys.stderr)
         return EXIT_FAILED
+    except KeyboardInterrupt:
+        print(
+            "newsmirror: interrupted; what was written is kept, and the next run finishes it",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
+
+
+def _say(args: argparse.Namespace, line: str) -> None:
+    """A line of ordinary output (not shown with -q)."""
+    if args.verbosity >= 0:
+        print(line)
+
+
+def _warn(config: Config) -> None:
+    for warning in config.warnings:
+        print(f"newsmirror: warning: {warning}", file=sys.stderr)
 
 
 def cmd_init(root: Path, args: argparse.Namespace) -> int:
     from newsmirror import scaffold
 
     target = root / args.target if args.target else root
-    report = scaffold.init(target, adopt=args.adopt, package=args.package)
+    report = scaffold.init(target, adopt=args.adopt, package=args.package, force=args.force)
     print(
         f"Created a mirror in {report.root}"
         + (" (new git repository)" if report.created_repo else "")
     )
+    for note in report.notes:
+        print(f"  note: {note}")
     if report.reindexed and report.reindexed.articles:
-        print(f"Indexed {report.reindexed.articles} archived articles.")
+        print(f"Indexed {plural(report.reindexed.articles, 'archived article')}.")
         for bad in report.reindexed.unreadable:
             print(f"  not an article file, left as it is: {bad.path} ({bad.reason})")
     if args.adopt:
@@ -124,73 +209,202 @@ def cmd_init(root: Path, args: argparse.Namespace) -> int:
                 )
         for folder in report.unclaimed_folders:
             print(f"  articles/{folder}: no known site; kept as an archive-only site")
-    print(f"Edit {report.root / 'newsmirror.toml'} to choose sources, then run `newsmirror run`.")
+    _print_workflow(report.workflow)
+    if report.committed:
+        print(f"Committed {', '.join(report.committed)}.")
+    elif report.repository is not None:
+        print("Nothing new to commit.")
+    print(
+        f"Edit {report.root / 'newsmirror.toml'} to choose sources, then run `newsmirror run`;"
+        " to publish on GitHub, add a remote and run `newsmirror run --push`."
+    )
+    return EXIT_OK
+
+
+def _print_workflow(source) -> None:  # type: ignore[no-untyped-def]
+    from newsmirror.workflow import WORKFLOW_PATH
+
+    if source is None:
+        return
+    if source.spec is not None:
+        print(f"{WORKFLOW_PATH} installs: {source.spec}")
+    else:
+        print(f"newsmirror: warning: {source.warning}", file=sys.stderr)
+
+
+def cmd_workflow(root: Path, args: argparse.Namespace) -> int:
+    from newsmirror import scaffold
+    from newsmirror.mirror import Mirror
+    from newsmirror.repo import git
+    from newsmirror.workflow import WORKFLOW_PATH
+
+    mirror = Mirror.open(root)
+    source = scaffold.write_workflow(mirror.root, args.package, force=args.force)
+    _print_workflow(source)
+    if git.is_repo(mirror.root) and git.commit(
+        mirror.root, [WORKFLOW_PATH], "Update the workflow's install line\n"
+    ):
+        print(f"Committed {WORKFLOW_PATH}.")
     return EXIT_OK
 
 
 def cmd_run(root: Path, args: argparse.Namespace) -> int:
+    from newsmirror.display import PassDisplay
     from newsmirror.mirror import Mirror
-    from newsmirror.pipeline import run_pass
+    from newsmirror.pipeline import dry_run, run_pass
 
     if args.wait < 0:
         print("newsmirror: --wait must be 0 or more seconds", file=sys.stderr)
         return EXIT_USAGE
-    report = run_pass(
-        Mirror.open(root),
-        commit=not args.no_commit,
-        push=args.push,
-        force=args.force,
-        wait=args.wait,
-    )
-    print_pass(report)
+    mirror = Mirror.open(root)
+    _warn(mirror.config)
+    with PassDisplay(mirror.config, args.verbosity, dry=args.dry_run) as display:
+        if args.dry_run:
+            report = dry_run(mirror, force=args.force, observer=display)
+        else:
+            report = run_pass(
+                mirror,
+                commit=not args.no_commit,
+                push=args.push,
+                force=args.force,
+                wait=args.wait,
+                observer=display,
+            )
+    print_pass(report, mirror.config, args.verbosity)
+    if report.push is not None and not report.push.ok:
+        return EXIT_NOT_PUSHED
+    if report.all_failing and not report.dry_run:
+        print(
+            f"newsmirror: every source failed (exit {EXIT_SOURCES_FAILED}); see status.md",
+            file=sys.stderr,
+        )
+        return EXIT_SOURCES_FAILED
     if args.check_stale and report.stale:
         print(f"Stale: {', '.join(report.stale)}", file=sys.stderr)
         return EXIT_STALE
     return EXIT_OK
 
 
-def print_pass(report: PassReport) -> None:
+def print_pass(report: PassReport, config: Config, verbosity: int = 0) -> None:
+    from newsmirror.display import SourceLines, plural
+
+    words = SourceLines(config)
     if report.reindexed and report.reindexed.articles:
-        print(f"Rebuilt the index from {report.reindexed.articles} archive files first.")
+        print(f"Rebuilt the index from {plural(report.reindexed.articles, 'archive file')} first.")
     if report.recovered:
-        print(f"Recovered {report.recovered} articles written by an interrupted run.")
-    for outcome in sorted(report.outcomes, key=lambda o: o.slug):
-        name = report.sites[outcome.slug].name if outcome.slug in report.sites else outcome.slug
-        if not outcome.ok:
-            retry = _clock(outcome.next_fetch_ms)
-            print(
-                f"  FAILED {name} ({outcome.slug}): {outcome.error_kind}: {outcome.error}"
-                + (f" (next attempt after {retry})" if retry else "")
-            )
-        elif outcome.skipped_until_ms is not None:
-            print(
-                f"  waiting {name} ({outcome.slug}) until {_clock(outcome.skipped_until_ms)}:"
-                f" {outcome.wait_reason}"
-            )
-        elif outcome.written:
-            print(f"  {name} ({outcome.slug}): {len(outcome.written)} new of {outcome.seen}")
-        if outcome.fetched.moved_to:
-            print(
-                f"  MOVED {name} ({outcome.slug}): permanently redirected from"
-                f" {outcome.fetched.url} to {outcome.fetched.moved_to}; now fetched there"
-                " (update url in newsmirror.toml)"
-            )
+        print(f"Recovered {plural(report.recovered, 'article')} written by an interrupted run.")
+    for outcome in sorted(report.waiting, key=lambda o: o.slug):
+        for line in words.lines(outcome, verbosity):
+            print(line)
+    for note in report.notes:
+        print(f"  note: {note}")
     asked = len(report.outcomes) - len(report.waiting)
     ok = asked - len(report.failures)
     waiting = f", {len(report.waiting)} waiting" if report.waiting else ""
+    if report.dry_run:
+        print(
+            f"Dry run: {plural(report.new_articles, 'new article')} would be archived from"
+            f" {plural(asked, 'source')} ({ok} ok, {len(report.failures)} failed{waiting})"
+            f" in {report.seconds:.2f} s; nothing was written."
+        )
+        return
+    done = "committed." if report.committed else "nothing committed."
+    if report.heartbeat:
+        done = "committed a heartbeat (nothing new for a long time)."
     print(
-        f"{report.new_articles} new articles from {asked} sources"
-        f" ({ok} ok, {len(report.failures)} failed{waiting}) in {report.seconds:.2f} s;"
-        + (" committed." if report.committed else " nothing committed.")
+        f"{plural(report.new_articles, 'new article')} from {plural(asked, 'source')}"
+        f" ({ok} ok, {len(report.failures)} failed{waiting}) in {report.seconds:.2f} s; {done}"
     )
+    if report.push is not None:
+        if report.push.ok:
+            print(f"{report.push.summary[0].upper()}{report.push.summary[1:]}.")
+        else:
+            print(
+                f"newsmirror: {report.push.summary}; the commit is kept and the next"
+                " `run --push` pushes it",
+                file=sys.stderr,
+            )
     if report.stale:
         print(f"Stale (nothing new for too long): {', '.join(report.stale)}")
 
 
-def _clock(ms: int | None) -> str:
-    if ms is None:
-        return ""
-    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M UTC")
+def plural(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def cmd_check(root: Path, args: argparse.Namespace) -> int:
+    """Validate the configuration (loading it reports every problem), show what a pass would
+    do with it and, with --fetch, ask each source; nothing is written."""
+    from newsmirror import config as config_module
+    from newsmirror.repo import git, remote
+    from newsmirror.workflow import MARKER, NOT_CONFIGURED, WORKFLOW_PATH
+
+    config = config_module.load(root / config_module.CONFIG_NAME)
+    _warn(config)
+    enabled = [s for s in config.sites if s.enabled]
+    print(
+        f"{config.path}: valid; {plural(len(config.sites), 'site')},"
+        f" {len(enabled)} fetched, {len(config.sites) - len(enabled)} archive only."
+    )
+    rows = [("site", "slug", "fetched", "url")]
+    rows += [(s.name, s.slug, "yes" if s.enabled else "no", s.url or "-") for s in config.sites]
+    if config.sites:
+        print(format_table(rows))
+    for host, limit in config.hosts:
+        print(f"  {host}: up to {limit} requests at a time")
+    mirror_root = config.path.parent
+    where = git.placement(mirror_root)
+    target = remote.upstream(mirror_root) if where.kind != "none" else None
+    if where.kind == "none":
+        print("git: not a repository; `run` archives without committing.")
+    else:
+        print(
+            f"git: {where.kind} repository"
+            + (f" {where.enclosing}" if where.enclosing else "")
+            + (
+                f"; pushes to {target.remote}/{target.branch}"
+                if target
+                else "; no remote to push to"
+            )
+        )
+    flow = mirror_root / WORKFLOW_PATH
+    text = flow.read_text(encoding="utf-8") if flow.exists() else ""
+    if text.startswith(MARKER) and NOT_CONFIGURED in text:
+        print(
+            f"newsmirror: warning: {WORKFLOW_PATH} does not know where to install newsmirror"
+            " from: run `newsmirror workflow --package SPEC`",
+            file=sys.stderr,
+        )
+    if not args.fetch:
+        return EXIT_OK
+    return _check_sources(config, enabled)
+
+
+def _check_sources(config: Config, sites: list) -> int:  # type: ignore[type-arg]
+    from newsmirror.errors import ParseError
+    from newsmirror.fetch.http import Request, fetch_all
+    from newsmirror.parse import parse_feed
+    from newsmirror.pipeline import fetch_policy
+
+    failed = []
+
+    def on_result(fetched) -> None:  # type: ignore[no-untyped-def]
+        took = f"{fetched.elapsed_ms / 1000:.1f} s"
+        if not fetched.ok:
+            failed.append(fetched.slug)
+            print(f"  FAILED {fetched.slug}: {fetched.error_kind}: {fetched.error} ({took})")
+            return
+        try:
+            feed = parse_feed(fetched.body or b"", fetched.content_type)
+        except ParseError as exc:
+            failed.append(fetched.slug)
+            print(f"  FAILED {fetched.slug}: not a feed we can read: {exc} ({took})")
+            return
+        print(f"  ok {fetched.slug}: {feed.format}, {plural(len(feed.entries), 'item')} ({took})")
+
+    fetch_all([Request(s.slug, s.url) for s in sites], fetch_policy(config), on_result)
+    print(f"{len(sites) - len(failed)} of {plural(len(sites), 'source')} answered with a feed.")
+    return EXIT_SOURCES_FAILED if failed else EXIT_OK
 
 
 def cmd_build(root: Path, args: argparse.Namespace) -> int:
@@ -202,8 +416,10 @@ def cmd_build(root: Path, args: argparse.Namespace) -> int:
         with index:
             changed = mirror.build(index)
     if reindexed:
-        print(f"Rebuilt the index from {reindexed.articles} archive files first.")
-    print(f"Rewrote {len(changed)} pages" + (": " + ", ".join(changed) if changed else "."))
+        print(f"Rebuilt the index from {plural(reindexed.articles, 'archive file')} first.")
+    print(
+        f"Rewrote {plural(len(changed), 'page')}" + (": " + ", ".join(changed) if changed else ".")
+    )
     return EXIT_OK
 
 
@@ -215,7 +431,8 @@ def cmd_reindex(root: Path, args: argparse.Namespace) -> int:
         report = mirror.reindex(index)
     for bad in report.unreadable:
         print(f"  not an article file, skipped: {bad.path} ({bad.reason})")
-    print(f"Indexed {report.articles} articles in {report.seconds:.2f} s.")
+    print(f"Indexed {plural(report.articles, 'article')} in {report.seconds:.2f} s.")
+    _say(args, "Every feed will be read in full by the next run.")
     return EXIT_OK
 
 
@@ -223,6 +440,7 @@ def cmd_status(root: Path, args: argparse.Namespace) -> int:
     from newsmirror.mirror import Mirror
 
     mirror = Mirror.open(root)
+    _warn(mirror.config)
     running = False
     try:
         with mirror.lock():
@@ -240,6 +458,7 @@ def cmd_status(root: Path, args: argparse.Namespace) -> int:
             healths = mirror.healths(index)
     if running:
         print("A run is in progress: this is the state after the last completed pass.")
+    offset = mirror.config.offset_minutes
     header = (
         "source",
         "slug",
@@ -250,31 +469,33 @@ def cmd_status(root: Path, args: argparse.Namespace) -> int:
         "newest article",
         "next attempt",
     )
-    print(format_table([header, *(status_row(h) for h in healths)]))
+    print(format_table([header, *(status_row(h, offset) for h in healths)]))
     stale = [h.site.slug for h in healths if h.stale]
     failing = [h.site.slug for h in healths if h.failing]
+    from newsmirror.publish.status import zone_name
+
     print(
-        f"{len(healths)} sources: {len(failing)} failing"
+        f"{plural(len(healths), 'source')}: {len(failing)} failing"
         + (f" ({', '.join(failing)})" if failing else "")
         + f", {len(stale)} stale"
         + (f" ({', '.join(stale)})" if stale else "")
-        + "."
+        + f". Times in {zone_name(offset)}, as in status.md."
     )
     if args.check_stale and stale:
         return EXIT_STALE
     return EXIT_OK
 
 
-def status_row(health: SourceHealth) -> tuple[str, ...]:
+def status_row(health: SourceHealth, offset_minutes: int) -> tuple[str, ...]:
     site, state = health.site, health.state
     error = "-"
     if state and state.failures:
-        error = f"{_when(state.last_error_ms)} {state.last_error_kind}: {state.last_error}"
-        error += f" ({state.failures}x in a row)"
-    success = _when(state.last_success_ms) if state else "never fetched"
+        error = f"{_when(state.last_error_ms, offset_minutes)} {state.last_error_kind}:"
+        error += f" {state.last_error} ({state.failures}x in a row)"
+    success = _when(state.last_success_ms, offset_minutes) if state else "never fetched"
     upcoming = "-"
     if state and state.next_fetch_ms and site.enabled:
-        upcoming = f"{_clock(state.next_fetch_ms)} ({state.wait_reason})"
+        upcoming = f"{_when(state.next_fetch_ms, offset_minutes, age=False)} ({state.wait_reason})"
     return (
         site.name,
         site.slug,
@@ -282,17 +503,19 @@ def status_row(health: SourceHealth) -> tuple[str, ...]:
         success,
         error,
         str(health.articles),
-        _when(health.newest_published_ms),
+        _when(health.newest_published_ms, offset_minutes),
         upcoming,
     )
 
 
-def _when(ms: int | None) -> str:
+def _when(ms: int | None, offset_minutes: int, age: bool = True) -> str:
+    from newsmirror.publish.status import format_time
+
     if ms is None:
         return "-"
-    when = datetime.fromtimestamp(ms / 1000, UTC)
-    age = time.time() - ms / 1000
-    return when.strftime("%Y-%m-%d %H:%M UTC") + f" ({_age(age)} ago)"
+    text = format_time(ms, offset_minutes)
+    seconds = time.time() - ms / 1000
+    return text + (f" ({_age(seconds)} ago)" if age and seconds >= 0 else "")
 
 
 def _age(seconds: float) -> str:
@@ -317,12 +540,17 @@ def format_table(rows: Sequence[Sequence[str]]) -> str:
 
 def cmd_demo(root: Path, args: argparse.Namespace) -> int:
     from newsmirror import scaffold
+    from newsmirror.display import PassDisplay
     from newsmirror.mirror import Mirror
     from newsmirror.pipeline import run_pass
 
     report = scaffold.demo(root / args.target)
-    result = run_pass(Mirror.open(report.root), commit=True)
-    print_pass(result)
+    for note in report.notes:
+        print(f"  note: {note}")
+    mirror = Mirror.open(report.root)
+    with PassDisplay(mirror.config, args.verbosity) as display:
+        result = run_pass(mirror, commit=True, observer=display)
+    print_pass(result, mirror.config, args.verbosity)
     print(f"The demo mirror is in {report.root}: open README.md, lists/ and articles/.")
     return EXIT_OK
 
@@ -330,8 +558,10 @@ def cmd_demo(root: Path, args: argparse.Namespace) -> int:
 COMMANDS = {
     "init": cmd_init,
     "run": cmd_run,
+    "check": cmd_check,
     "build": cmd_build,
     "reindex": cmd_reindex,
     "status": cmd_status,
+    "workflow": cmd_workflow,
     "demo": cmd_demo,
 }

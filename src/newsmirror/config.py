@@ -43,7 +43,14 @@ MIRROR_SETTINGS = (
     Setting("workers", int, 0, "processes for a pass (0: one per core for 16+ sources)"),
     Setting("stale_hours", float, 72.0, "a source with nothing new for this long is stale"),
     Setting("retry_ceiling_hours", float, 6.0, "longest wait between retries of a failing source"),
+    Setting(
+        "heartbeat_days",
+        float,
+        30.0,
+        "commit at least this often, even with no news (0: never)",
+    ),
 )
+HOST_SETTINGS = (Setting("per_host", int, None, "requests to this host at the same time"),)
 
 SITE_SETTINGS = (
     Setting("name", str, None, "display name, used for lists/<name>.md"),
@@ -89,6 +96,9 @@ class Config:
     workers: int = 0
     stale_hours: float = 72.0
     retry_ceiling_hours: float = 6.0
+    heartbeat_days: float = 30.0
+    # [hosts."name"] / [hosts."name:port"] per_host = N: exceptions to per_host.
+    hosts: tuple[tuple[str, int], ...] = ()
 
     @property
     def root(self) -> Path:
@@ -101,6 +111,16 @@ class Config:
 
     def site(self, slug: str) -> Site | None:
         return next((s for s in self.sites if s.slug == slug), None)
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """What is valid but probably not meant: said before a command runs."""
+        found = []
+        if not self.sites:
+            found.append(f"{self.path}: no [[site]] tables: there is nothing to fetch")
+        elif not any(s.enabled for s in self.sites):
+            found.append(f"{self.path}: every site has enabled = false: there is nothing to fetch")
+        return tuple(found)
 
 
 DEFAULT_SITES = (
@@ -140,9 +160,11 @@ def load(path: Path) -> Config:
 
 def from_dict(raw: dict[str, Any], path: Path) -> Config:
     display = str(path)
-    unknown = set(raw) - {"mirror", "site"}
+    unknown = set(raw) - {"mirror", "site", "hosts"}
     if unknown:
-        raise ConfigError(display, sorted(unknown)[0], "unknown table or key")
+        raise ConfigError(
+            display, sorted(unknown)[0], "unknown table or key (known: mirror, site, hosts)"
+        )
     mirror = _settings(raw.get("mirror", {}), MIRROR_SETTINGS, "mirror", display)
     _check_mirror(mirror, display)
     sites_raw = raw.get("site", [])
@@ -150,7 +172,38 @@ def from_dict(raw: dict[str, Any], path: Path) -> Config:
         raise ConfigError(display, "site", "must be an array of [[site]] tables")
     sites = tuple(_site(entry, i, display) for i, entry in enumerate(sites_raw))
     _check_unique(sites, display)
-    return Config(path=path, sites=sites, **mirror)
+    hosts = _hosts(raw.get("hosts", {}), display)
+    return Config(path=path, sites=sites, hosts=hosts, **mirror)
+
+
+_HOST = re.compile(r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?$|^\[[0-9a-f:.]+\](:\d{1,5})?$")
+
+
+def _hosts(table: Any, display: str) -> tuple[tuple[str, int], ...]:
+    """[hosts."name"] or [hosts."name:port"] tables: per-host exceptions to `per_host`."""
+    if not isinstance(table, dict):
+        raise ConfigError(display, "hosts", 'must be tables such as [hosts."example.org"]')
+    found = []
+    for host, settings in table.items():
+        where = f'hosts."{host}"'
+        if not _HOST.match(host):
+            problem = "must be a lower-case host name, or name:port (no scheme, no path)"
+            raise ConfigError(display, where, problem)
+        values = _settings(settings, HOST_SETTINGS, where, display)
+        if values["per_host"] < 1:
+            raise ConfigError(display, f"{where}.per_host", "must be 1 or more")
+        found.append((_host_key(host), values["per_host"]))
+    return tuple(found)
+
+
+def _host_key(host: str) -> str:
+    """A host as the fetch layer names hosts: `name` (every port) or `name:port`, an IPv6
+    address without its brackets."""
+    if host.startswith("["):
+        address, _, rest = host[1:].partition("]")
+        return f"{address}:{int(rest[1:])}" if rest.startswith(":") else address
+    name, _, port = host.partition(":")
+    return f"{name}:{int(port)}" if port else name
 
 
 def _settings(table: Any, spec: tuple[Setting, ...], where: str, display: str) -> dict[str, Any]:
@@ -172,12 +225,21 @@ def _settings(table: Any, spec: tuple[Setting, ...], where: str, display: str) -
     return values
 
 
+_TYPE_WORDS = {
+    int: "an integer",
+    float: "a number",
+    str: "a string",
+    bool: "true or false",
+    list: "an array",
+}
+
+
 def _typed(value: Any, setting: Setting, key: str, display: str) -> Any:
     wanted = setting.type
     if wanted is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
     if not isinstance(value, wanted) or (wanted is int and isinstance(value, bool)):
-        raise ConfigError(display, key, f"must be a {wanted.__name__}, not {value!r}")
+        raise ConfigError(display, key, f"must be {_TYPE_WORDS[wanted]}, not {value!r}")
     if setting.choices and value not in setting.choices:
         raise ConfigError(display, key, f"must be one of {', '.join(setting.choices)}")
     zero_allowed = setting.default == 0
@@ -199,10 +261,24 @@ def _site(entry: Any, index: int, display: str) -> Site:
         raise ConfigError(display, where, "must be a table")
     if entry.get("enabled") is False and "url" not in entry:
         entry = {**entry, "url": ""}  # an archive-only site needs no feed
-    values = _settings(entry, SITE_SETTINGS, where, display)
-    _check_site(values, where, display)
+    try:
+        values = _settings(entry, SITE_SETTINGS, where, display)
+        _check_site(values, where, display)
+    except ConfigError as exc:  # say which site: an index alone is hard to count to
+        raise ConfigError(exc.path, f"{exc.key}{_site_label(entry)}", exc.problem) from None
     values["folders"] = tuple(values["folders"])
     return Site(**values)
+
+
+def _site_label(entry: dict[str, Any]) -> str:
+    """How to name a site in a message besides its index: its slug, or its name when the slug
+    is missing or itself the problem."""
+    slug, name = entry.get("slug"), entry.get("name")
+    if isinstance(slug, str) and _SLUG.match(slug):
+        return f' (slug "{slug}")'
+    if isinstance(name, str) and name.strip():
+        return f' (name "{name[:40]}")'
+    return ""
 
 
 def _check_site(values: dict[str, Any], where: str, display: str) -> None:
@@ -246,10 +322,12 @@ def _check_unique(sites: tuple[Site, ...], display: str) -> None:
         ]
         for key, token in tokens:
             if token in owners:
+                first = sites[owners[token]]
                 raise ConfigError(
                     display,
                     f"site[{i}].{key}",
-                    f"{token.split(':', 1)[1]!r} is already used by site[{owners[token]}]",
+                    f"{token.split(':', 1)[1]!r} is already used by site[{owners[token]}]"
+                    f' (slug "{first.slug}")',
                 )
             owners[token] = i
 

@@ -6,24 +6,24 @@ import glob
 import hashlib
 import os
 import re
+import sqlite3
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
 from newsmirror import config as config_module
 from newsmirror.config import Config, Site
-from newsmirror.errors import ArticleFormatError, LockedError, MirrorError
+from newsmirror.errors import ArticleFormatError, MirrorError
 from newsmirror.health import HOUR_MS, SourceHealth, fingerprint, health_of
-from newsmirror.publish import git
-from newsmirror.publish.pages import list_path, render_list, render_readme
+from newsmirror.publish.pages import LISTS, list_path, render_list, render_readme
 from newsmirror.publish.status import STATUS_PATH, render_status
+from newsmirror.repo import git, lock
 from newsmirror.store import article as article_format
 from newsmirror.store import scan
 from newsmirror.store.files import AtomicWriter
 from newsmirror.store.index import Index
-from newsmirror.store.layout import folder_of, is_article_name
+from newsmirror.store.layout import ARTICLES, folder_of, is_article_name
 
 STATE_DIR = ".newsmirror"
 INDEX_NAME = "index.sqlite"
@@ -40,10 +40,10 @@ class ReindexReport:
 
 
 class Mirror:
-    def __init__(self, root: Path, config: Config) -> None:
+    def __init__(self, root: Path, config: Config, state_dir: Path | None = None) -> None:
         self.root = root
         self.config = config
-        self.state_dir = root / STATE_DIR
+        self.state_dir = state_dir or root / STATE_DIR
         self.writer = AtomicWriter(root)
         self._folder_site = {
             folder: site.slug for site in config.sites for folder in site.all_folders
@@ -56,6 +56,14 @@ class Mirror:
             raise MirrorError(f"{root} is not a directory")
         return cls(root, config_module.load(root / config_module.CONFIG_NAME))
 
+    def with_state_dir(self, state_dir: Path) -> Mirror:
+        """The same mirror with its index and lock elsewhere (a dry run's scratch copy)."""
+        return Mirror(self.root, self.config, state_dir)
+
+    @property
+    def index_path(self) -> Path:
+        return self.state_dir / INDEX_NAME
+
     def site_of(self, path: str) -> str:
         """The site an archived path belongs to (its folder's name when no site claims it)."""
         folder = folder_of(path)
@@ -63,32 +71,11 @@ class Mirror:
 
     # --- lock ----------------------------------------------------------------------------
 
-    @contextmanager
-    def lock(self, wait: float = 0) -> Iterator[None]:
+    def lock(self, wait: float = 0) -> AbstractContextManager[None]:
         """Hold the mirror's lock. A second run waits up to `wait` seconds for it, then gets
         LockedError; it never touches the mirror without the lock."""
         self._ensure_state_dir()
-        path = self.state_dir / LOCK_NAME
-        handle = open(path, "a+")  # noqa: SIM115 - held for the whole block
-        try:
-            deadline = time.monotonic() + max(0.0, wait)
-            while not _try_lock(handle):
-                if time.monotonic() >= deadline:
-                    handle.seek(0)
-                    holder = handle.read().strip() or "another process"
-                    waited = f" after waiting {wait:g} s" if wait > 0 else ""
-                    raise LockedError(
-                        f"another newsmirror run holds the lock of {self.root} ({holder})"
-                        f"{waited}; try again later or use --wait SECONDS"
-                    )
-                time.sleep(0.1)
-            handle.seek(0)
-            handle.truncate()
-            handle.write(f"pid {os.getpid()}")
-            handle.flush()
-            yield
-        finally:
-            handle.close()
+        return lock.hold(self.state_dir / LOCK_NAME, str(self.root), wait)
 
     def _ensure_state_dir(self) -> None:
         try:
@@ -116,48 +103,72 @@ class Mirror:
 
     def open_index(self) -> Index:
         self._ensure_state_dir()
-        return Index(self.state_dir / INDEX_NAME)
+        return Index(self.index_path)
 
     def fresh_index(self) -> tuple[Index, ReindexReport | None]:
-        """The index, rebuilt from the files first if it is missing, of another schema or
-        configuration, or behind the repository's HEAD (updated from the git diff then)."""
+        """The index, made to describe exactly the files of this checkout: rebuilt from them
+        when it is missing, of another schema or configuration, or made for a commit this
+        repository does not have (a cached index in a fresh clone, after a push that was lost);
+        caught up from the git diff when HEAD moved; and cleared of articles recorded by a run
+        whose files this checkout does not have. Whatever it forgets, the feeds are asked for in
+        full again (no validators, no "unchanged" shortcut), so that nothing stays lost."""
         index = self.open_index()
         if not index.is_current() or index.get_meta("folders") != self._folders_fingerprint():
             return index, self.reindex(index)
-        if not self._catch_up_with_git(index):
+        if not self.catch_up(index):
             return index, self.reindex(index)
+        self._forget_missing(index)
         return index, None
 
     def _folders_fingerprint(self) -> str:
         pairs = sorted(self._folder_site.items())
         return hashlib.sha1(repr(pairs).encode()).hexdigest()
 
-    def _catch_up_with_git(self, index: Index) -> bool:
+    def catch_up(self, index: Index) -> bool:
+        """Bring the index from the commit it was made for to HEAD, from the git diff; False
+        when that cannot be done (an unknown commit: the index needs a rebuild)."""
         recorded = index.get_meta("head") or ""
-        current = git.head(self.root) if git.is_repo(self.root) else None
+        current = self.current_head()
         if not current or recorded == current:
             return True
-        if not recorded:
+        if not recorded or not git.has_commit(self.root, recorded):
             return False
         changes = git.changed_between(self.root, recorded, current, "articles")
         if changes is None:
             return False
+        removed = [path for status, path in changes if status.startswith("D")]
         with index.transaction():
+            gone_from = index.sites_of(removed)
+            index.remove_paths(removed)
             for status, path in changes:
-                if status.startswith("D"):
+                if status.startswith("D") or not path.endswith(".md"):
+                    continue
+                try:
+                    index.add_articles([scan.read_archived(self.root, path, self.site_of(path))])
+                except (OSError, ArticleFormatError):
+                    gone_from |= index.sites_of([path])
                     index.remove_paths([path])
-                elif path.endswith(".md"):
-                    try:
-                        index.add_articles(
-                            [scan.read_archived(self.root, path, self.site_of(path))]
-                        )
-                    except (OSError, ArticleFormatError):
-                        index.remove_paths([path])
+            index.forget_validators(gone_from)
             index.set_meta("head", current)
         return True
 
+    def _forget_missing(self, index: Index) -> None:
+        """Articles a pass recorded but did not commit must be in this checkout's files; when
+        they are not (the index came from another checkout, whose run was cut short or could
+        not commit), the index forgets them and their feeds are read afresh."""
+        owed = [p for p in index.todo("commit") if p.startswith(f"{ARTICLES}/")]
+        missing = [p for p in owed if not os.path.exists(os.path.join(self.root, p))]
+        if not missing:
+            return
+        with index.transaction():
+            index.forget_validators(index.sites_of(missing))
+            index.remove_paths(missing)
+            index.clear_todo("commit", missing)
+
     def reindex(self, index: Index) -> ReindexReport:
-        """Rebuild the index from the archive files alone."""
+        """Rebuild the index from the archive files alone. Each source's fetch state is kept,
+        but not its validators: every feed is read in full once more, so that an item the
+        index claimed without a file is archived again."""
         started = time.monotonic()
         index.reset()
         count, unreadable, batch = 0, [], []
@@ -173,6 +184,7 @@ class Mirror:
                     batch = []
             index.add_articles(batch)
             count += len(batch)
+            index.forget_validators(None)
             index.set_meta("folders", self._folders_fingerprint())
             index.set_meta("head", self.current_head() or "")
             index.set_meta("complete", "1")
@@ -297,31 +309,65 @@ class Mirror:
             list_path(site), render_list(site, entries, self.config)
         )
 
-    def write_readme(self) -> bool:
-        return self.writer.write_if_changed("README.md", render_readme(self.config))
+    def write_readme(self, index: Index) -> bool:
+        """The README links the list page of every site that has one (a site with no article
+        yet has none: it is named, not linked)."""
+        listed = {s.slug for s in self._listed_sites(index)}
+        text = render_readme(self.config, listed)
+        return self.writer.write_if_changed("README.md", text)
 
     def build(self, index: Index) -> list[str]:
         """Regenerate every derived page from the index; the paths that changed."""
-        changed = [list_path(s) for s in self.config.sites if self.write_list(index, s)]
-        if self.write_readme():
+        changed = [list_path(s) for s in self._listed_sites(index) if self.write_list(index, s)]
+        if self.write_readme(index):
             changed.append("README.md")
         if self.write_status(index, self.healths(index), force=True):
             changed.append(STATUS_PATH)
         return changed
 
+    def rewrite_pages(self, index: Index) -> list[str]:
+        """Bring every derived page up to the index (after it took in someone else's
+        commits); the paths that changed. status.md follows when anything else did."""
+        changed = [list_path(s) for s in self._listed_sites(index) if self.write_list(index, s)]
+        if self.write_readme(index):
+            changed.append("README.md")
+        if self.write_status(index, self.healths(index), force=bool(changed)):
+            changed.append(STATUS_PATH)
+        return changed
+
+    def _listed_sites(self, index: Index) -> list[Site]:
+        """Sites that have a list page: those with articles, and those whose page exists."""
+        listed = index.sites_with_articles()
+        return [
+            s for s in self.config.sites if s.slug in listed or (self.root / list_path(s)).exists()
+        ]
+
+    def is_derived(self, path: str) -> bool:
+        """Pages made from the archive and the index, never edited by hand: in a conflict with
+        someone else's commit, either version will do, since they are regenerated."""
+        return path in ("README.md", STATUS_PATH) or path.startswith(f"{LISTS}/")
+
+
+def copy_index(source: Path, target: Path) -> None:
+    """A consistent copy of an index (while a run may be writing it), or nothing when there
+    is none; the source is opened read-only, never changed."""
+    if not source.exists():
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        original = sqlite3.connect(f"{source.as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return
+    try:
+        with sqlite3.connect(target) as copy:
+            original.backup(copy)
+        copy.close()
+    except sqlite3.Error:
+        target.unlink(missing_ok=True)  # unreadable: the copy is rebuilt from the files
+    finally:
+        original.close()
+
 
 def _unlink_quietly(path: str) -> None:
     with suppress(OSError):
         os.unlink(path)
-
-
-def _try_lock(handle) -> bool:  # type: ignore[no-untyped-def]
-    try:
-        import fcntl
-    except ImportError:  # Windows: no advisory locks here; runs there are not concurrent
-        return True
-    try:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return False
-    return True

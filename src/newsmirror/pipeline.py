@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import random
+import tempfile
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -17,19 +19,21 @@ from pathlib import Path
 from newsmirror.clean.entry import identify, with_clean_body
 from newsmirror.config import Config, Site
 from newsmirror.errors import ParseError
+from newsmirror.events import Observer, PassPlanned, SourceFinished, SourceStarted, Stage, ignore
 from newsmirror.fetch.http import FetchPolicy, Request, fetch_all
 from newsmirror.health import HOUR_MS, SourceHealth, is_due, schedule_after
-from newsmirror.mirror import Mirror, ReindexReport
+from newsmirror.mirror import Mirror, ReindexReport, copy_index
 from newsmirror.parse import parse_feed
-from newsmirror.publish import git
 from newsmirror.publish.pages import list_path
 from newsmirror.publish.status import STATUS_PATH
 from newsmirror.records import ArchivedArticle, Candidate, Fetched, SourceOutcome
+from newsmirror.repo import git, remote
+from newsmirror.repo.remote import PushResult
 from newsmirror.store import article as article_format
 from newsmirror.store.identity import new_candidates, place
 from newsmirror.store.index import Index, SourceState
 from newsmirror.store.layout import date_path, flat_id_of
-from newsmirror.workers import plan_shards, run_shards, worker_count
+from newsmirror.workers import child_observer, plan_shards, run_shards, worker_count
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +46,12 @@ class PassReport:
     sites: dict[str, Site] = field(default_factory=dict)
     recovered: int = 0
     stale: tuple[str, ...] = ()
+    # Every enabled source is failing after this pass (a scheduler should alert at once).
+    all_failing: bool = False
+    push: PushResult | None = None
+    notes: tuple[str, ...] = ()  # things the operator should know (a repository created...)
+    heartbeat: bool = False  # the commit only keeps a quiet mirror's schedule alive
+    dry_run: bool = False
 
     @property
     def new_articles(self) -> int:
@@ -57,73 +67,196 @@ class PassReport:
 
 
 def run_pass(
-    mirror: Mirror, commit: bool = True, push: bool = False, force: bool = False, wait: float = 0
+    mirror: Mirror,
+    commit: bool = True,
+    push: bool = False,
+    force: bool = False,
+    wait: float = 0,
+    observer: Observer = ignore,
 ) -> PassReport:
-    """One pass. `force` asks every source, even those backing off or still fresh; `wait` is
-    how long to wait for another run's lock before giving up."""
+    """One pass. `force` asks every source in full, even those backing off, still fresh or
+    unchanged, and archives again what the index knows but the archive lacks; `wait` is how
+    long to wait for another run's lock before giving up."""
     started = time.monotonic()
+    notes: list[str] = []
     with mirror.lock(wait):
         mirror.check_writable()
         index, reindexed = mirror.fresh_index()
         with index:
             recovered = mirror.recover(index)
-            outcomes = _archive_all(mirror, index, force)
+            outcomes = _archive_all(mirror, index, force, observer)
             healths = mirror.healths(index)
+            observer(Stage("pages"))
             changed = _publish(mirror, index, healths)
-            committed = False
-            is_repo = git.is_repo(mirror.root)
-            if commit and changed and is_repo:
-                git.clear_stale_locks(mirror.root)  # a killed git leaves them; git then refuses
-                committed = git.commit(mirror.root, changed, commit_message(mirror, outcomes))
-                if committed and push:
-                    git.push(mirror.root)
+            is_repo = commit and _repository_for_commits(mirror, notes)
+            committed, heartbeat = False, False
+            if is_repo:
+                observer(Stage("commit"))
+                committed, heartbeat = _commit(mirror, index, changed, outcomes, healths)
             with index.transaction():
-                if commit or not is_repo:  # committed, or nothing to commit to
+                if is_repo or not git.is_repo(mirror.root):  # committed, or nowhere to commit
                     index.clear_todo("commit", changed)
                 index.set_meta("head", mirror.current_head() or "")
+            pushed = None
+            if push and is_repo:
+                observer(Stage("push"))
+                pushed = _push(mirror, index, committed)
             mirror.finished(index)
             stale = tuple(h.site.slug for h in healths if h.stale)
-    sites = {s.slug: s for s in mirror.config.sites}
+            enabled = [h for h in healths if h.site.enabled]
+            all_failing = bool(enabled) and all(h.failing for h in enabled)
     return PassReport(
         tuple(outcomes),
         tuple(changed),
         committed,
         time.monotonic() - started,
         reindexed,
-        sites,
+        {s.slug: s for s in mirror.config.sites},
         recovered,
         stale,
+        all_failing,
+        pushed,
+        tuple(notes),
+        heartbeat,
     )
 
 
-def _archive_all(mirror: Mirror, index: Index, force: bool = False) -> list[SourceOutcome]:
+def dry_run(mirror: Mirror, force: bool = False, observer: Observer = ignore) -> PassReport:
+    """Fetch what a pass would fetch and decide what it would archive, writing nothing: the
+    index is read from a copy (rebuilt there from the files if it has to be), no file, state
+    or commit changes. `written` in the outcomes is what would be written."""
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="newsmirror-dry-run-") as temp:
+        view = mirror.with_state_dir(Path(temp))
+        copy_index(mirror.index_path, view.index_path)
+        index, reindexed = view.fresh_index()
+        with index:
+            outcomes = _archive_all(view, index, force, observer, dry=True)
+    return PassReport(
+        tuple(outcomes),
+        (),
+        False,
+        time.monotonic() - started,
+        reindexed,
+        {s.slug: s for s in mirror.config.sites},
+        dry_run=True,
+    )
+
+
+def _repository_for_commits(mirror: Mirror, notes: list[str]) -> bool:
+    """Whether the pass can commit; a mirror folder inside a repository that ignores it (where
+    nothing could ever be committed) is given a repository of its own first."""
+    where = git.placement(mirror.root)
+    if where.kind == "nested" and where.ignored:
+        git.init(mirror.root)
+        notes.append(
+            f"{mirror.root} is inside the repository {where.enclosing}, which ignores it:"
+            " created a repository of its own there, so that the mirror can be committed"
+        )
+        return True
+    return where.kind != "none"
+
+
+def _commit(
+    mirror: Mirror,
+    index: Index,
+    changed: list[str],
+    outcomes: Sequence[SourceOutcome],
+    healths: list[SourceHealth],
+) -> tuple[bool, bool]:
+    """Commit the pass's paths with a message counting what the commit holds; with nothing
+    to commit for `heartbeat_days`, commit status.md anyway (a heartbeat), so that a schedule
+    which stops after weeks without activity (GitHub's) keeps running. (committed, heartbeat)"""
+    root = mirror.root
+    git.clear_stale_locks(root)  # a killed git leaves them; git then refuses to work
+    heartbeat = False
+    if not changed and _heartbeat_due(mirror):
+        mirror.write_status(index, healths, force=True)
+        changed, heartbeat = [STATUS_PATH], True
+    if not changed:
+        return False, False
+    git.stage(root, changed)
+    message = commit_message(mirror, git.staged(root), outcomes, heartbeat)
+    return git.commit_staged(root, message), heartbeat
+
+
+def _heartbeat_due(mirror: Mirror) -> bool:
+    days = mirror.config.heartbeat_days
+    last = git.last_commit_ms(mirror.root)
+    if days <= 0 or last is None:
+        return False
+    return time.time() * 1000 - last >= days * 24 * HOUR_MS
+
+
+def _push(mirror: Mirror, index: Index, committed: bool) -> PushResult | None:
+    """Push what this pass (or an earlier one that could not push) committed; None when the
+    remote already has everything."""
+    root = mirror.root
+    target = remote.upstream(root)
+    if not committed and target is not None and target.tracking and remote.ahead(root, target) == 0:
+        return None
+
+    def refresh() -> list[str]:  # after replaying onto someone else's commits
+        if not mirror.catch_up(index):
+            mirror.reindex(index)
+        return mirror.rewrite_pages(index)
+
+    result = remote.publish(root, refresh, mirror.is_derived)
+    with index.transaction():
+        index.set_meta("head", mirror.current_head() or "")
+    return result
+
+
+@dataclass(frozen=True, slots=True)
+class Asking:
+    """How this pass asks its sources: `force` in full (no validators, no "unchanged"
+    shortcut, known items checked against the files), `dry` without writing anything."""
+
+    now_ms: int
+    force: bool = False
+    dry: bool = False
+
+
+def _archive_all(
+    mirror: Mirror,
+    index: Index,
+    force: bool = False,
+    observer: Observer = ignore,
+    dry: bool = False,
+) -> list[SourceOutcome]:
     """Fetch and archive every enabled source that is due (over several processes for large
     mirrors), then make the files durable and record everything in one transaction."""
     config = mirror.config
-    now_ms = int(time.time() * 1000)
+    asking = Asking(int(time.time() * 1000), force, dry)
     sites, states, waiting = [], {}, []
     for site in config.sites:
         if not site.enabled:
             continue
         state = current_state(site, index.source(site.slug))
-        if force or state is None or is_due(state, now_ms):
+        if force or state is None or is_due(state, asking.now_ms):
             sites.append(site)
             states[site.slug] = state
         else:
             waiting.append(_waiting(site, state))
-    shards = plan_shards(sites, worker_count(config.workers, len(sites)))
+    observer(PassPlanned(tuple(s.slug for s in sites), len(waiting)))
+    workers = 1 if dry else worker_count(config.workers, len(sites))
+    shards = plan_shards(sites, workers)
     outcomes = run_shards(
         shards,
-        here=lambda shard: archive_sources(mirror, index, shard, states, now_ms),
-        child=partial(_archive_in_child, mirror.root, config, states=states, now_ms=now_ms),
+        here=lambda shard: archive_sources(mirror, index, shard, states, asking, observer),
+        child=partial(_archive_in_child, mirror.root, config, states=states, asking=asking),
         failed=lambda shard, exc: [_internal_failure(s, exc) for s in shard],
+        observer=observer,
     )
+    if dry:
+        return outcomes + waiting
+    observer(Stage("index"))
     mirror.writer.sync()  # one sync for the pass: files are durable before the index has them
     by_slug = {s.slug: s for s in config.sites}
     with index.transaction():
         for outcome in outcomes:
             index.add_articles(outcome.written)
-            index.record_outcome(outcome, now_ms, by_slug[outcome.slug].url)
+            index.record_outcome(outcome, asking.now_ms, by_slug[outcome.slug].url)
         if not any(o.error_kind in _JOURNAL_LEFT for o in outcomes):
             index.clear_pending()  # every journaled file of this pass is written and indexed
         index.add_todo("list", {o.slug for o in outcomes if o.written})
@@ -151,11 +284,11 @@ def _archive_in_child(
     config: Config,
     shard: list[Site],
     states: dict[str, SourceState | None],
-    now_ms: int,
+    asking: Asking,
 ) -> list:
     mirror = Mirror(root, config)
     with mirror.open_index() as index:  # its own connection: the parent's is not shared
-        return archive_sources(mirror, index, shard, states, now_ms)
+        return archive_sources(mirror, index, shard, states, asking, child_observer())
 
 
 def current_state(site: Site, state: SourceState | None) -> SourceState | None:
@@ -167,25 +300,30 @@ def current_state(site: Site, state: SourceState | None) -> SourceState | None:
     return state
 
 
-def archive_sources(
-    mirror: Mirror,
-    index: Index,
-    sites: list[Site],
-    states: dict[str, SourceState | None],
-    now_ms: int,
-) -> list[SourceOutcome]:
-    """Fetch these sources concurrently and archive each one's new items as it arrives.
-    `states` holds each source's `current_state`."""
-    config = mirror.config
-    by_slug = {site.slug: site for site in sites}
-    requests = [_request(site, states[site.slug]) for site in sites]
-    policy = FetchPolicy(
+def fetch_policy(config: Config) -> FetchPolicy:
+    return FetchPolicy(
         config.concurrency,
         config.timeout,
         config.max_bytes,
         per_host=config.per_host,
         connect_timeout=config.connect_timeout,
+        host_limits=config.hosts,
     )
+
+
+def archive_sources(
+    mirror: Mirror,
+    index: Index,
+    sites: list[Site],
+    states: dict[str, SourceState | None],
+    asking: Asking,
+    observer: Observer = ignore,
+) -> list[SourceOutcome]:
+    """Fetch these sources concurrently and archive each one's new items as it arrives.
+    `states` holds each source's `current_state`."""
+    config = mirror.config
+    by_slug = {site.slug: site for site in sites}
+    requests = [_request(site, states[site.slug], asking.force) for site in sites]
     ceiling_ms = int(config.retry_ceiling_hours * HOUR_MS)
     outcomes: list[SourceOutcome] = []
 
@@ -193,21 +331,25 @@ def archive_sources(
         site = by_slug[fetched.slug]
         state = states[site.slug]
         try:
-            outcome = process_source(mirror, index, site, fetched, state, now_ms)
+            outcome = process_source(mirror, index, site, fetched, state, asking)
         except Exception as exc:  # a bug or an input we did not foresee: one source fails
             outcome = _internal_failure(site, exc, fetched)
         failures = state.failures if state is not None else 0
+        now_ms = asking.now_ms
         plan = schedule_after(fetched, outcome.ok, failures, now_ms, ceiling_ms, random.random())
-        outcomes.append(
-            replace(
-                outcome,
-                fetched=replace(fetched, body=None),  # free the body
-                next_fetch_ms=plan.next_fetch_ms,
-                wait_reason=plan.reason,
-            )
+        outcome = replace(
+            outcome,
+            fetched=replace(fetched, body=None),  # free the body
+            next_fetch_ms=plan.next_fetch_ms,
+            wait_reason=plan.reason,
         )
+        outcomes.append(outcome)
+        observer(SourceFinished(outcome))
 
-    fetch_all(requests, policy, on_result)
+    def on_start(request: Request) -> None:
+        observer(SourceStarted(request.slug, request.url))
+
+    fetch_all(requests, fetch_policy(config), on_result, on_start)
     return outcomes
 
 
@@ -219,12 +361,15 @@ def _internal_failure(
     return SourceOutcome(site.slug, fetched, error_kind="internal", error=error)
 
 
-def _request(site: Site, state: SourceState | None) -> Request:
+def _request(site: Site, state: SourceState | None, force: bool = False) -> Request:
     """Ask where the source now lives (a permanent redirect may have moved it), with its
-    validators."""
+    validators unless the pass asks everything in full."""
     if state is None:
         return Request(site.slug, site.url)
-    return Request(site.slug, state.url or site.url, state.etag, state.last_modified)
+    url = state.url or site.url
+    if force:
+        return Request(site.slug, url)
+    return Request(site.slug, url, state.etag, state.last_modified)
 
 
 def process_source(
@@ -233,7 +378,7 @@ def process_source(
     site: Site,
     fetched: Fetched,
     state: SourceState | None,
-    now_ms: int,
+    asking: Asking,
 ) -> SourceOutcome:
     """Archive what is new in one fetched feed; every failure becomes the outcome."""
     if not fetched.ok:
@@ -241,7 +386,12 @@ def process_source(
     if fetched.not_modified or fetched.body is None:
         return SourceOutcome(site.slug, fetched, unchanged=True)
     body_hash = _body_hash(site, fetched.body)
-    if state is not None and state.body_hash == body_hash and state.failures == 0:
+    if (
+        not asking.force
+        and state is not None
+        and state.body_hash == body_hash
+        and state.failures == 0
+    ):
         return SourceOutcome(site.slug, fetched, unchanged=True, body_hash=body_hash)
     try:
         feed = parse_feed(fetched.body, fetched.content_type)
@@ -249,7 +399,7 @@ def process_source(
         kind = "not_a_feed" if str(exc).startswith("not a feed") else "unparsable"
         return SourceOutcome(site.slug, fetched, error_kind=kind, error=str(exc))
     try:
-        written = _archive_new(mirror, index, site, fetched, feed.entries, now_ms)
+        written = _archive_new(mirror, index, site, fetched, feed.entries, asking)
     except OSError as exc:
         return SourceOutcome(site.slug, fetched, error_kind="write", error=f"cannot write: {exc}")
     return SourceOutcome(
@@ -265,14 +415,15 @@ def _body_hash(site: Site, body: bytes) -> str:
 
 
 def _archive_new(
-    mirror: Mirror, index: Index, site: Site, fetched: Fetched, entries: Sequence, now_ms: int
+    mirror: Mirror, index: Index, site: Site, fetched: Fetched, entries: Sequence, asking: Asking
 ) -> list[ArchivedArticle]:
     feed_url = fetched.final_url or fetched.url  # relative links are relative to this
+    now_ms = asking.now_ms
     candidates = [c for e in entries if (c := identify(e, site, feed_url, now_ms)) is not None]
-    known = index.known(
-        site.slug, [c.key_hash for c in candidates], [c.link_key for c in candidates]
-    )
-    fresh = new_candidates(candidates, known)
+    hashes, links = [c.key_hash for c in candidates], [c.link_key for c in candidates]
+    if asking.force and not asking.dry:
+        _forget_known_without_files(mirror, index, site, hashes, links)
+    fresh = new_candidates(candidates, index.known(site.slug, hashes, links))
     if not fresh:
         return []
     fresh = [with_clean_body(c) for c in fresh]  # only new articles pay for cleaning
@@ -281,10 +432,24 @@ def _archive_new(
     lowest = index.lowest_flat_id(site.slug) if site.layout == "flat" else None
     placed = place(site, fresh, offset, lowest, index.taken_paths(wanted), wanted)
     archived = [_archived(site, path, c) for path, c in placed]
+    if asking.dry:
+        return archived
     index.add_pending(archived)  # journal first: a crash after this leaves nothing unknown
     for path, candidate in placed:
         mirror.writer.write(path, article_format.render(candidate.article))
     return archived
+
+
+def _forget_known_without_files(
+    mirror: Mirror, index: Index, site: Site, hashes: list[str], links: list[str]
+) -> None:
+    """`run --force`: an item the index knows but whose file is gone (deleted by hand, say)
+    is forgotten, so that it is archived again."""
+    paths = index.paths_of_known(site.slug, hashes, links)
+    missing = [p for p in paths if not (mirror.root / p).exists()]
+    if missing:
+        with index.transaction():
+            index.remove_paths(missing)
 
 
 def _archived(site: Site, path: str, candidate: Candidate) -> ArchivedArticle:
@@ -311,7 +476,7 @@ def _publish(mirror: Mirror, index: Index, healths: list[SourceHealth]) -> list[
             mirror.write_list(index, site)  # owed to git even when unchanged by this pass
             to_commit.append(list_path(site))
     lists_changed = bool(to_commit)
-    if mirror.write_readme():
+    if mirror.write_readme(index):
         to_commit.append("README.md")
     if mirror.write_status(index, healths, force=lists_changed):
         to_commit.append(STATUS_PATH)
@@ -321,26 +486,43 @@ def _publish(mirror: Mirror, index: Index, healths: list[SourceHealth]) -> list[
     return index.todo("commit")
 
 
-def commit_message(mirror: Mirror, outcomes: Sequence[SourceOutcome]) -> str:
+def commit_message(
+    mirror: Mirror,
+    staged: Sequence[tuple[str, str]],
+    outcomes: Sequence[SourceOutcome],
+    heartbeat: bool = False,
+) -> str:
+    """The commit's message, counting the article files the commit adds (what it really
+    holds: a recovery's articles too), by site, and naming the sources that failed."""
     names = {s.slug: s.name for s in mirror.config.sites}
-    total = sum(len(o.written) for o in outcomes)
-    with_new = sorted((o for o in outcomes if o.written), key=lambda o: -len(o.written))
-    subject = f"Archive {total} new article{'s' if total != 1 else ''}"
-    if with_new:
-        subject += " from " + ", ".join(
-            f"{names.get(o.slug, o.slug)} {len(o.written)}" for o in with_new[:5]
-        )
-        if len(with_new) > 5:
-            subject += f" and {len(with_new) - 5} more sites"
-    if total == 0:
-        subject = "Update mirror pages"
-        if any(not o.ok for o in outcomes):
-            subject = "Update source status"
+    added = Counter(
+        mirror.site_of(path)
+        for status, path in staged
+        if status.startswith("A") and path.startswith("articles/") and path.endswith(".md")
+    )
+    total = sum(added.values())
     failed = [o for o in outcomes if not o.ok]
+    if total:
+        subject = f"Archive {_count(total, 'new article')}"
+        ranked = sorted(added.items(), key=lambda item: (-item[1], item[0]))
+        subject += " from " + ", ".join(f"{names.get(s, s)} {n}" for s, n in ranked[:5])
+        if len(ranked) > 5:
+            subject += f" and {_count(len(ranked) - 5, 'more site')}"
+    elif heartbeat:
+        days = mirror.config.heartbeat_days
+        subject = f"Heartbeat: nothing new to commit for {days:g} days (keeps the schedule alive)"
+    elif failed:
+        subject = "Update source status"
+    else:
+        subject = "Update mirror pages"
     lines = [subject]
     if failed:
-        lines += ["", f"{len(failed)} source(s) failed:"]
+        lines += ["", f"{_count(len(failed), 'source')} failed:"]
         lines += [
             f"- {names.get(o.slug, o.slug)} ({o.slug}): {o.error_kind}: {o.error}" for o in failed
         ]
     return "\n".join(lines) + "\n"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"

@@ -7,60 +7,17 @@ from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 
-from newsmirror import __version__
 from newsmirror import config as config_module
+from newsmirror import workflow
 from newsmirror.config import BAD_NAME_CHARS, DEFAULT_SITES, Site
 from newsmirror.errors import MirrorError
 from newsmirror.mirror import STATE_DIR, Mirror, ReindexReport
-from newsmirror.publish import git
+from newsmirror.publish.pages import LISTS, README_MARK
+from newsmirror.repo import git
 from newsmirror.store.layout import ARTICLES
+from newsmirror.workflow import InstallSource
 
-WORKFLOW_PATH = ".github/workflows/newsmirror.yml"
 _FLAT_FILE = re.compile(r"^\d+(_.*)?\.md$", re.DOTALL)
-
-WORKFLOW = """\
-# Runs the mirror every hour and commits what is new (see the newsmirror README).
-name: newsmirror
-on:
-  schedule:
-    - cron: "23 * * * *"   # minute 23: away from the top of the hour, when everyone runs
-  workflow_dispatch: {{}}
-permissions:
-  contents: write
-concurrency:
-  group: newsmirror
-  cancel-in-progress: false
-jobs:
-  mirror:
-    runs-on: ubuntu-latest
-    timeout-minutes: 30
-    steps:
-      - uses: actions/checkout@v4
-      - uses: actions/setup-python@v5
-        with:
-          python-version: "3.12"
-      # The index: articles (derived from the files; caching saves a rebuild) and each source's
-      # fetch state (validators, failures, backoff), which only the index holds.
-      - uses: actions/cache/restore@v4
-        with:
-          path: {state_dir}
-          key: newsmirror-index-${{{{ github.run_id }}}}
-          restore-keys: newsmirror-index-
-      - run: pip install "{package}"
-      - run: |
-          git config user.name "newsmirror"
-          git config user.email "newsmirror@users.noreply.github.com"
-      - run: newsmirror run --push
-      - uses: actions/cache/save@v4
-        if: always()
-        with:
-          path: {state_dir}
-          key: newsmirror-index-${{{{ github.run_id }}}}
-      # Fails the workflow (and so notifies its owner) while a source has produced nothing
-      # for longer than stale_hours; the pass above has already been committed and pushed.
-      - run: newsmirror status --check-stale
-"""
-
 GITIGNORE = f"# derived from the archive files; `newsmirror reindex` rebuilds it\n{STATE_DIR}/\n"
 
 
@@ -71,22 +28,46 @@ class InitReport:
     sites: tuple[Site, ...]
     reindexed: ReindexReport | None = None
     unclaimed_folders: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()  # what the operator should know: repositories, replaced files
+    committed: tuple[str, ...] = ()  # the paths of the first commit
+    workflow: InstallSource | None = None  # None: no workflow written (the demo)
+    repository: Path | None = None  # the repository commits go to (None: no git)
 
 
-def init(root: Path, adopt: bool = False, package: str | None = None) -> InitReport:
-    """Make `root` a mirror: configuration, .gitignore, workflow, git repository, index."""
+def init(
+    root: Path, adopt: bool = False, package: str | None = None, force: bool = False
+) -> InitReport:
+    """Make `root` a mirror: configuration, .gitignore, workflow, git repository, index, and a
+    first commit of them, so that the mirror is ready to push."""
     root = root.resolve()
     _refuse_existing(root)
     if adopt and not (root / ARTICLES).is_dir():
         raise MirrorError(f"nothing to adopt: {root / ARTICLES} is not a folder")
+    if not adopt and _has_articles(root):
+        raise MirrorError(
+            f"{root / ARTICLES} already holds article files: to turn an archive into a mirror,"
+            " use `newsmirror init --adopt`"
+        )
+    notes = _refuse_foreign_files(root, adopt, force)
     sites, unclaimed = adopted_sites(root) if adopt else (DEFAULT_SITES, ())
-    created_repo = _create(root, sites, package)
+    source = workflow.install_source(package)
+    created_repo, repository = _create(root, sites, source, notes)
     mirror = Mirror.open(root)
     with mirror.open_index() as index:
         report = mirror.reindex(index)
         if not adopt:  # an adopted archive keeps its README until the first run or build
-            mirror.write_readme()
-    return InitReport(root, created_repo, sites, report, unclaimed)
+            mirror.write_readme(index)
+    paths = [config_module.CONFIG_NAME, ".gitignore", workflow.WORKFLOW_PATH]
+    if adopt:
+        paths += [ARTICLES, LISTS, "README.md"]  # an archive not yet in git is committed as it is
+        message = "Adopt the archive: newsmirror configuration and workflow"
+    else:
+        paths.append("README.md")
+        message = "Create the mirror: newsmirror configuration, workflow and README"
+    committed = _first_commit(root, repository, paths, message)
+    return InitReport(
+        root, created_repo, sites, report, unclaimed, tuple(notes), committed, source, repository
+    )
 
 
 def _refuse_existing(root: Path) -> None:
@@ -95,20 +76,111 @@ def _refuse_existing(root: Path) -> None:
         raise MirrorError(f"{config_path} already exists: this is a mirror already")
 
 
-def _create(root: Path, sites: tuple[Site, ...], package: str | None) -> bool:
-    """Write the mirror's files; True when a git repository had to be created."""
+def _has_articles(root: Path) -> bool:
+    folder = root / ARTICLES
+    return folder.is_dir() and next(folder.rglob("*.md"), None) is not None
+
+
+def _refuse_foreign_files(root: Path, adopt: bool, force: bool) -> list[str]:
+    """Files in `root` that init would write over although newsmirror did not write them:
+    refused unless `force` (then each is named). An adopted archive's README is the old
+    system's index of lists, which the first run replaces by design: said, not refused."""
+    notes = []
+    foreign = []
+    readme = root / "README.md"
+    if readme.exists() and README_MARK not in _text(readme):
+        if adopt:
+            notes.append(
+                f"{readme} is kept until the first run, which rewrites it as the mirror's"
+                " index of list pages"
+            )
+        else:
+            foreign.append(readme)
+    flow = root / workflow.WORKFLOW_PATH
+    if flow.exists() and not _text(flow).startswith(workflow.MARKER):
+        foreign.append(flow)
+    if foreign and not force:
+        named = " and ".join(str(p) for p in foreign)
+        raise MirrorError(
+            f"{named} {'exists' if len(foreign) == 1 else 'exist'} and newsmirror did not write"
+            f" {'it' if len(foreign) == 1 else 'them'}: init would replace"
+            f" {'it' if len(foreign) == 1 else 'them'}. Use `newsmirror init --force` to replace"
+            " such files, or make the mirror in another folder"
+        )
+    notes += [f"replaced {p}, which newsmirror had not written (--force)" for p in foreign]
+    return notes
+
+
+def _text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
+def _create(
+    root: Path, sites: tuple[Site, ...], source: InstallSource | None, notes: list[str]
+) -> tuple[bool, Path | None]:
+    """Write the mirror's files and find (or make) its repository: (created, repository)."""
     root.mkdir(parents=True, exist_ok=True)
     (root / config_module.CONFIG_NAME).write_text(config_module.to_toml(sites), encoding="utf-8")
     _write_gitignore(root)
-    workflow = root / WORKFLOW_PATH
-    if not workflow.exists():
-        workflow.parent.mkdir(parents=True, exist_ok=True)
-        package = package or f"newsmirror=={__version__}"
-        workflow.write_text(WORKFLOW.format(state_dir=STATE_DIR, package=package), encoding="utf-8")
-    if git.is_repo(root):
-        return False
+    if source is not None:
+        flow = root / workflow.WORKFLOW_PATH
+        flow.parent.mkdir(parents=True, exist_ok=True)
+        flow.write_text(workflow.render(source, STATE_DIR), encoding="utf-8")
+    return _repository(root, notes)
+
+
+def _repository(root: Path, notes: list[str]) -> tuple[bool, Path | None]:
+    """A mirror commits into a repository of its own, unless it is a folder a larger
+    repository already tracks files in (an archive kept inside another project)."""
+    where = git.placement(root)
+    if where.kind == "own":
+        return False, root
+    if where.kind == "parent":
+        notes.append(
+            f"commits go to the enclosing repository {where.enclosing}, which tracks files in"
+            f" {root}; GitHub runs workflows only from a repository's top folder, so"
+            f" {workflow.WORKFLOW_PATH} here will not run (copy it to the top folder, or make the"
+            " mirror a repository of its own)"
+        )
+        return False, where.enclosing
     git.init(root)
-    return True
+    if where.kind == "nested":
+        why = "ignores it" if where.ignored else "does not track it"
+        notes.append(
+            f"{root} is inside the repository {where.enclosing}, which {why}: created a"
+            " repository of its own in it"
+        )
+    return True, root
+
+
+def _first_commit(
+    root: Path, repository: Path | None, paths: list[str], message: str
+) -> tuple[str, ...]:
+    if repository is None:
+        return ()
+    present = [p for p in paths if (root / p).exists()]
+    git.stage(root, present)
+    changed = tuple(sorted({path for _, path in git.staged(root)}))
+    if changed:
+        git.commit_staged(root, message + "\n")
+    return changed
+
+
+def write_workflow(root: Path, package: str | None, force: bool = False) -> InstallSource:
+    """(Re)write a mirror's workflow, e.g. with a new install line; a workflow newsmirror did
+    not write is replaced only with `force`."""
+    flow = root / workflow.WORKFLOW_PATH
+    if flow.exists() and not _text(flow).startswith(workflow.MARKER) and not force:
+        raise MirrorError(
+            f"{flow} exists and newsmirror did not write it: use --force to replace it"
+        )
+    source = workflow.install_source(package)
+    flow.parent.mkdir(parents=True, exist_ok=True)
+    flow.write_text(workflow.render(source, STATE_DIR), encoding="utf-8")
+    return source
 
 
 def _write_gitignore(root: Path) -> None:
@@ -163,7 +235,8 @@ DEMO_SITES = (
 
 def demo(root: Path) -> InitReport:
     """A mirror of the sample feeds shipped with newsmirror: works with no network.
-    The feeds are copied into the mirror and configured as file URLs."""
+    The feeds are copied into the mirror and configured as file URLs; no workflow (a GitHub
+    runner could not read them)."""
     root = root.resolve()
     _refuse_existing(root)
     feeds = root / "demo-feeds"
@@ -173,5 +246,15 @@ def demo(root: Path) -> InitReport:
     for name, slug, filename in DEMO_SITES:
         (feeds / filename).write_bytes((samples / filename).read_bytes())
         sites.append(Site(name=name, slug=slug, url=(feeds / filename).as_uri()))
-    created_repo = _create(root, tuple(sites), None)
-    return InitReport(root, created_repo, tuple(sites))
+    notes: list[str] = []
+    created_repo, repository = _create(root, tuple(sites), None, notes)
+    paths = [config_module.CONFIG_NAME, ".gitignore", "demo-feeds"]
+    committed = _first_commit(root, repository, paths, "Create the demo mirror")
+    return InitReport(
+        root,
+        created_repo,
+        tuple(sites),
+        notes=tuple(notes),
+        committed=committed,
+        repository=repository,
+    )

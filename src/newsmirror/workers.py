@@ -13,6 +13,7 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import TypeVar
 
 from newsmirror.config import Site
+from newsmirror.events import Observer, Relay, ignore
 from newsmirror.fetch.hosts import host_key
 
 T = TypeVar("T")
@@ -46,27 +47,60 @@ def run_shards(
     here: Callable[[T], list],
     child: Callable[[T], list],
     failed: Callable[[T, BaseException], list],
+    observer: Observer = ignore,
 ) -> list:
     """`here(shards[0])` in this process while `child(shard)` runs for the others elsewhere;
-    a child that dies becomes `failed(shard, error)`. Results in shard order."""
+    a child that dies becomes `failed(shard, error)`. Results in shard order. Children report
+    their events to `observer` through a queue (see `child_observer`).
+
+    Interrupted (Ctrl-C), the children are killed at once: what they journaled is finished by
+    the next run's recovery, as after any crash."""
     if not shards:
         return []
     if len(shards) == 1:
         return here(shards[0])
-    with ProcessPoolExecutor(
+    context = _context()
+    relay = Relay(context.Queue(), observer)
+    pool = ProcessPoolExecutor(
         len(shards) - 1,
-        mp_context=_context(),
-        initializer=die_with_parent,
-        initargs=(os.getpid(),),
-    ) as pool:
+        mp_context=context,
+        initializer=_start_child,
+        initargs=(os.getpid(), relay.queue),
+    )
+    try:
         futures = [pool.submit(child, shard) for shard in shards[1:]]
+        relay.start()
         results = here(shards[0])
         for shard, future in zip(shards[1:], futures, strict=True):
             try:
                 results += future.result()
             except Exception as exc:  # the child died: its sources fail, the pass goes on
                 results += failed(shard, exc)
+    except BaseException:
+        for process in multiprocessing.active_children():
+            process.kill()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+    relay.close()
     return results
+
+
+_CHANNEL = None  # in a child: the queue its events go to
+
+
+def child_observer() -> Observer:
+    """The observer for a pass's work in a child process (its events go to the parent)."""
+    channel = _CHANNEL
+    return channel.put if channel is not None else ignore
+
+
+def _start_child(parent_pid: int, channel: object) -> None:
+    global _CHANNEL
+    _CHANNEL = channel
+    # Ctrl-C reaches the whole process group; the parent alone answers it (and kills us).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent(parent_pid)
 
 
 def die_with_parent(parent_pid: int) -> None:

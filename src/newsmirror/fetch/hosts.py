@@ -36,9 +36,17 @@ class HostQueues(Generic[T]):
     """Items waiting per host, handed out in their original order as far as the per-host limit
     allows. Thread-safe: workers call `take()` and, when done with an item, `done(item)`."""
 
-    def __init__(self, items: Iterable[T], key: Callable[[T], str], per_host: int) -> None:
+    def __init__(
+        self,
+        items: Iterable[T],
+        key: Callable[[T], str],
+        per_host: int,
+        limit_for: Callable[[str], int] | None = None,
+    ) -> None:
         self._key = key
-        self._limit = max(1, per_host)
+        self._default = max(1, per_host)
+        self._limit_for = limit_for
+        self._limits: dict[str, int] = {}
         self._waiting: dict[str, deque[tuple[int, T]]] = {}  # (original position, item)
         self._busy: dict[str, int] = {}
         for position, item in enumerate(items):
@@ -58,7 +66,7 @@ class HostQueues(Generic[T]):
 
     def _next_ready(self) -> T | None:
         """The earliest waiting item among hosts with room."""
-        ready = [h for h in self._waiting if self._busy.get(h, 0) < self._limit]
+        ready = [h for h in self._waiting if self._busy.get(h, 0) < self._limit(h)]
         if not ready:
             return None
         host = min(ready, key=lambda h: self._waiting[h][0][0])
@@ -68,6 +76,13 @@ class HostQueues(Generic[T]):
             del self._waiting[host]
         self._busy[host] = self._busy.get(host, 0) + 1
         return item
+
+    def _limit(self, host: str) -> int:
+        if self._limit_for is None:
+            return self._default
+        if host not in self._limits:
+            self._limits[host] = max(1, self._limit_for(host))
+        return self._limits[host]
 
     def done(self, item: T) -> None:
         with self._changed:

@@ -81,6 +81,21 @@ class FetchPolicy:
     max_bytes: int = 64 * 1024 * 1024  # of the decoded body
     per_host: int = 2
     connect_timeout: float = 10.0
+    # Per-host exceptions to `per_host`: ("name", n) for every port of a host, ("name:port", n)
+    # for one (an operator's own feed server can take more than a publisher's).
+    host_limits: tuple[tuple[str, int], ...] = ()
+
+    def limit_for(self, host: str) -> int:
+        """The request limit of a host as `host_key` names it (`name:port`)."""
+        limits = dict(self.host_limits)
+        if host in limits:
+            return limits[host]
+        name = host.rsplit(":", 1)[0] if ":" in host else host
+        return limits.get(name, self.per_host)
+
+    @property
+    def largest_host_limit(self) -> int:
+        return max([self.per_host, *(n for _, n in self.host_limits)])
 
 
 class _TooSlow(Exception):
@@ -96,19 +111,26 @@ class _Unreachable(Exception):
 
 
 def fetch_all(
-    requests: Sequence[Request], policy: FetchPolicy, on_result: Callable[[Fetched], None]
+    requests: Sequence[Request],
+    policy: FetchPolicy,
+    on_result: Callable[[Fetched], None],
+    on_start: Callable[[Request], None] | None = None,
 ) -> None:
     """Fetch all requests (at most `policy.concurrency` at once, at most `policy.per_host` to
-    one host) and call `on_result` for each, in the calling thread, in the order they finish.
-    A request's host is that of its own URL; hops of a redirect count against it."""
+    one host, or its own limit) and call `on_result` for each, in the calling thread, in the
+    order they finish; `on_start`, if given, is called from a fetch thread as each request
+    starts. A request's host is that of its own URL; hops of a redirect count against it."""
     if not requests:
         return
-    waiting = HostQueues(requests, lambda r: host_key(r.url), policy.per_host)
+    waiting = HostQueues(requests, lambda r: host_key(r.url), policy.per_host, policy.limit_for)
     results: queue.SimpleQueue[Fetched] = queue.SimpleQueue()
     pool = _pool_manager(policy)
 
     def work() -> None:
         while (request := waiting.take()) is not None:
+            if on_start is not None:
+                with contextlib.suppress(Exception):  # a display must not lose a fetch
+                    on_start(request)
             result = _fetch_safely(pool, request, policy)
             waiting.done(request)  # the host's next request may start before this is handled
             results.put(result)
@@ -139,7 +161,7 @@ def _pool_manager(policy: FetchPolicy) -> urllib3.PoolManager:
     # one pool per host, as many connections as that host may have requests.
     return urllib3.PoolManager(
         num_pools=max(16, policy.concurrency * 2),
-        maxsize=max(1, policy.per_host),
+        maxsize=max(1, policy.largest_host_limit),
         retries=False,
     )
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from newsmirror.config import Config, Site
 from newsmirror.store.index import ListEntry
 from newsmirror.store.layout import local_time
 
 LISTS = "lists"
+README_MARK = "本镜像由 newsmirror 生成"  # in the footer of every README newsmirror writes
 RULE = "------"
 # Characters that would end or break a Markdown link target; everything else stays readable.
 _UNSAFE_IN_LINK = re.compile(
@@ -52,7 +53,14 @@ def _list_title(title: str) -> str:
     return title
 
 
-def render_readme(config: Config) -> str:
-    links = [f"[{site.name}]({link_target(list_path(site))})\n" for site in config.sites]
-    footer = "\n本镜像由 newsmirror 生成：每个站点一页列表，最新的文章在前。\n"
+def render_readme(config: Config, listed: Collection[str]) -> str:
+    """The mirror's front page: a link to the list page of every site in `listed` (slugs);
+    a site without a list page yet is named, not linked, so that no link leads nowhere."""
+    links = [
+        f"[{site.name}]({link_target(list_path(site))})\n"
+        if site.slug in listed
+        else f"{site.name}（暂无文章 / no articles yet）\n"
+        for site in config.sites
+    ]
+    footer = f"\n{README_MARK}：每个站点一页列表，最新的文章在前。\n"
     return f"{config.title}\n{RULE}\n\n" + "\n".join(links) + footer

@@ -83,10 +83,19 @@ def _row(h: SourceHealth, now_ms: int, zone: timezone) -> str:
     return f"| {name} | {health} | {success} | {error} | {failures} | {newest} | {h.articles} |"
 
 
+def format_time(ms: int | None, offset_minutes: int) -> str:
+    """A time as status.md and the command line show it: in the mirror's zone, to the minute."""
+    return _time(ms, timezone(timedelta(minutes=offset_minutes)))
+
+
 def _time(ms: int | None, zone: timezone) -> str:
     if ms is None:
         return "-"
     return datetime.fromtimestamp(ms / 1000, UTC).astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+
+def zone_name(offset_minutes: int) -> str:
+    return _zone_name(offset_minutes)
 
 
 def _zone_name(offset_minutes: int) -> str:

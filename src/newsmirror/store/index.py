@@ -220,6 +220,32 @@ class Index:
     def remove_paths(self, paths: Iterable[str]) -> None:
         self.db.executemany("DELETE FROM articles WHERE path=?", ((p,) for p in paths))
 
+    def sites_of(self, paths: Sequence[str]) -> set[str]:
+        """The sites these indexed paths belong to (paths the index lacks are left out)."""
+        found: set[str] = set()
+        for start in range(0, len(paths), _CHUNK):
+            chunk = paths[start : start + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT DISTINCT site FROM articles WHERE path IN ({marks})"
+            found.update(row[0] for row in self.db.execute(sql, chunk))
+        return found
+
+    def paths_of_known(
+        self, site: str, key_hashes: Sequence[str], link_keys: Sequence[str]
+    ) -> set[str]:
+        """The archived paths of a site's articles that match these identities."""
+        found: set[str] = set()
+        for column, values in (("key_hash", key_hashes), ("link_key", [k for k in link_keys if k])):
+            for start in range(0, len(values), _CHUNK):
+                chunk = values[start : start + _CHUNK]
+                marks = ",".join("?" * len(chunk))
+                sql = f"SELECT path FROM articles WHERE site=? AND {column} IN ({marks})"
+                found.update(row[0] for row in self.db.execute(sql, (site, *chunk)))
+        return found
+
+    def sites_with_articles(self) -> set[str]:
+        return {row[0] for row in self.db.execute("SELECT DISTINCT site FROM articles")}
+
     def known(self, site: str, key_hashes: Sequence[str], link_keys: Sequence[str]) -> Known:
         return Known(
             key_hashes=frozenset(self._present(site, "key_hash", key_hashes)),
@@ -275,6 +301,16 @@ class Index:
             f"SELECT {_SOURCE_FIELDS} FROM sources WHERE slug=?", (slug,)
         ).fetchone()
         return SourceState(*row) if row else None
+
+    def forget_validators(self, slugs: Iterable[str] | None) -> None:
+        """Make these sources' next fetch a full one (all sources for None): no ETag or
+        Last-Modified sent, no "same body as last time" shortcut. For when the index forgot
+        articles: the feed must be read again to find them."""
+        fields = "etag=NULL, last_modified=NULL, body_hash=NULL"
+        if slugs is None:
+            self.db.execute(f"UPDATE sources SET {fields}")
+            return
+        self.db.executemany(f"UPDATE sources SET {fields} WHERE slug=?", ((s,) for s in slugs))
 
     # --- the journal: articles whose files are being written --------------------------
 
