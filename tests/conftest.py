@@ -58,6 +58,8 @@ class Route:
     body: bytes = b""
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
+    # Answer 304 to a request whose If-None-Match is this route's ETag, as real servers do.
+    conditional: bool = False
 
 
 @dataclass
@@ -71,10 +73,17 @@ class FeedServer:
     def url(self, path: str) -> str:
         return f"{self.base}{path}"
 
-    def serve(self, path: str, body: bytes | str, status: int = 200, **headers: str) -> str:
+    def serve(
+        self,
+        path: str,
+        body: bytes | str,
+        status: int = 200,
+        conditional: bool = False,
+        **headers: str,
+    ) -> str:
         data = body.encode() if isinstance(body, str) else body
         self.routes[path] = Route(
-            data, status, {k.replace("_", "-"): v for k, v in headers.items()}
+            data, status, {k.replace("_", "-"): v for k, v in headers.items()}, conditional
         )
         return self.url(path)
 
@@ -89,6 +98,12 @@ class _Handler(BaseHTTPRequestHandler):
         if route is None:
             self.send_response(404)
             self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        etag = route.headers.get("ETag")
+        if route.conditional and etag and self.headers.get("If-None-Match") == etag:
+            self.send_response(304)
+            self.send_header("ETag", etag)
             self.end_headers()
             return
         self.send_response(route.status)

@@ -127,7 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--fetch",
         action="store_true",
-        help=f"also ask every enabled source for its feed (exit {EXIT_SOURCES_FAILED} on a failure)",
+        help=f"also ask each enabled source for its feed (exit {EXIT_SOURCES_FAILED} on a failure)",
     )
 
     command("build", "regenerate lists, README and status.md from the index")

@@ -32,17 +32,21 @@ class InstallSource:
     warning: str | None = None
 
 
-def install_source(package: str | None = None) -> InstallSource:
+def install_source(
+    package: str | None = None, distribution: metadata.Distribution | None = None
+) -> InstallSource:
     """Where GitHub can install this newsmirror from: `package` when given, else the source
-    recorded for the installed distribution, when GitHub can reach it."""
+    recorded for the installed distribution (`distribution`: this one), when GitHub can
+    reach it."""
     if package:
         return InstallSource(package.strip(), "--package")
     try:
-        recorded = metadata.distribution("newsmirror").read_text("direct_url.json")
+        found = distribution or metadata.distribution("newsmirror")
     except metadata.PackageNotFoundError:
         return _unknown("newsmirror is not installed as a package (run from a source tree)")
+    recorded = found.read_text("direct_url.json")
     if recorded is None:  # installed from a package index, which has this very version
-        return InstallSource(f"newsmirror=={__version__}", "index")
+        return InstallSource(f"newsmirror=={found.version or __version__}", "index")
     return from_direct_url(recorded)
 
 
