@@ -24,3 +24,20 @@ def test_every_option_is_documented():
 def test_every_setting_is_documented():
     for setting in (*MIRROR_SETTINGS, *SITE_SETTINGS):
         assert f"| `{setting.key}` |" in README, setting.key
+
+
+def test_every_exit_code_is_documented():
+    import newsmirror.cli as cli
+
+    codes = {v for k, v in vars(cli).items() if k.startswith("EXIT_")}
+    section = README[README.index("Exit codes:") : README.index("Failure kinds:")]
+    for code in codes:
+        assert f"- `{code}` " in section, code
+
+
+def test_every_hosts_setting_is_documented():
+    from newsmirror.config import HOST_SETTINGS
+
+    assert '[hosts."' in README
+    for setting in HOST_SETTINGS:
+        assert f"| `{setting.key}` |" in README, setting.key

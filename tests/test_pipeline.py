@@ -191,6 +191,20 @@ def test_commit_message_names_failed_sources(mirror: Path, feed_server):
     assert "- 乙 (b): http: HTTP 500" in message
 
 
+def test_the_commit_message_counts_what_the_commit_holds(mirror: Path, feed_server):
+    """Articles an earlier pass wrote but did not commit (--no-commit, or a run cut short)
+    are in this pass's commit, and its message counts them, not only this pass's news."""
+    git(mirror, "init", "-q")
+    run(mirror, "--no-commit")  # 3 articles written, none committed
+    feed_server.serve(
+        "/a.xml", rss(rss_item(1, date=day(1)), rss_item(2, date=day(2)), rss_item(4, date=day(4)))
+    )
+    run(mirror)  # 1 new article now
+    subject = git(mirror, "log", "-1", "--format=%s").strip()
+    assert subject == "Archive 4 new articles from 甲 3, 乙 1"
+    assert len(git(mirror, "ls-files", "articles").split()) == 4
+
+
 def test_index_follows_commits_made_elsewhere(mirror: Path, feed_server, tmp_path):
     git(mirror, "init", "-q")
     run(mirror)

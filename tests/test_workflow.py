@@ -147,8 +147,17 @@ def test_pip_installed_from_a_local_git_clone_is_not_written_into_the_workflow(t
     subprocess.run(["git", "clone", "-q", str(REPO), str(clone)], check=True)
     target = tmp_path / "site"
     installed = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target)]
-        + [f"git+{clone.as_uri()}"],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "--target",
+            str(target),
+            f"git+{clone.as_uri()}",
+        ],
         capture_output=True,
         text=True,
     )

@@ -28,6 +28,7 @@ class Setting:
     default: Any
     help: str
     choices: tuple[str, ...] = ()
+    zero_allowed: bool = False  # for numbers: 0 is a meaningful value (off, automatic)
 
 
 MIRROR_SETTINGS = (
@@ -48,6 +49,7 @@ MIRROR_SETTINGS = (
         float,
         30.0,
         "commit at least this often, even with no news (0: never)",
+        zero_allowed=True,
     ),
 )
 HOST_SETTINGS = (Setting("per_host", int, None, "requests to this host at the same time"),)
@@ -242,7 +244,7 @@ def _typed(value: Any, setting: Setting, key: str, display: str) -> Any:
         raise ConfigError(display, key, f"must be {_TYPE_WORDS[wanted]}, not {value!r}")
     if setting.choices and value not in setting.choices:
         raise ConfigError(display, key, f"must be one of {', '.join(setting.choices)}")
-    zero_allowed = setting.default == 0
+    zero_allowed = setting.zero_allowed or setting.default == 0
     if wanted in (int, float) and (value < 0 or (value == 0 and not zero_allowed)):
         raise ConfigError(
             display, key, "must be 0 or more" if zero_allowed else "must be more than 0"

@@ -168,11 +168,13 @@ class PassDisplay:
                 reverse=True,
             )
             stage = self._stage if self._done >= self._total else "fetching"
+            if not self._total and not self._done:
+                stage = "starting"
             text = Text()
             text.append(f"{stage} ", style="bold")
             text.append(f"{self._done}/{self._total} sources", style="cyan")
-            verb = "to archive" if self.dry else "new"
-            text.append(f" · {plural(self._articles, 'article')} {verb}")
+            noun = "article to archive" if self.dry else "new article"
+            text.append(f" · {plural(self._articles, noun)}")
             if self._failed:
                 text.append(f" · {self._failed} failed", style="red")
             if slow:

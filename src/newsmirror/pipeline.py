@@ -177,7 +177,8 @@ def _commit(
         return False, False
     git.stage(root, changed)
     message = commit_message(mirror, git.staged(root), outcomes, heartbeat)
-    return git.commit_staged(root, message), heartbeat
+    # A heartbeat commits even when status.md came out the same: activity is what counts.
+    return git.commit_staged(root, message, allow_empty=heartbeat), heartbeat
 
 
 def _heartbeat_due(mirror: Mirror) -> bool:

@@ -214,11 +214,12 @@ def staged(root: Path) -> list[tuple[str, str]]:
     return _name_status(result.stdout)
 
 
-def commit_staged(root: Path, message: str, amend: bool = False) -> bool:
-    """Commit what is staged; False when nothing is."""
-    if not amend and run(root, "diff", "--cached", "--quiet", check=False).returncode == 0:
+def commit_staged(root: Path, message: str, amend: bool = False, allow_empty: bool = False) -> bool:
+    """Commit what is staged; False when nothing is (unless `allow_empty`)."""
+    nothing = run(root, "diff", "--cached", "--quiet", check=False).returncode == 0
+    if nothing and not amend and not allow_empty:
         return False
-    extra = ("--amend",) if amend else ()
+    extra = ("--amend",) if amend else ("--allow-empty",) if nothing else ()
     run(root, *identity_args(root), "commit", "-q", *extra, "-m", message)
     return True
 
