@@ -254,3 +254,28 @@ def test_an_article_removed_by_a_commit_is_archived_again_while_the_feed_offers_
     git(root, "commit", "-qm", "removed by hand")
     assert _run(root) == 0  # the index follows the commit and reads the feed in full
     assert first.exists()
+
+
+def test_a_replay_cut_short_by_a_kill_is_undone_by_the_next_run(tmp_path, feed):
+    remote = _bare(tmp_path)
+    _operator_mirror(tmp_path, remote, feed(1))
+    runner = _clone(remote, tmp_path / "runner", shallow=False)
+    other = _clone(remote, tmp_path / "other", shallow=False)
+    for clone, words in ((other, "theirs"), (runner, "ours")):
+        (clone / "NOTES.md").write_text(f"{words}\n")
+        git(clone, "add", "NOTES.md")
+        git(clone, "commit", "-qm", f"notes: {words}")
+    git(other, "push", "-q")
+    git(runner, "fetch", "-q")
+    rebase = subprocess.run(
+        ["git", "-C", str(runner), "rebase", "origin/main"], capture_output=True
+    )
+    assert rebase.returncode != 0 and (runner / ".git" / "rebase-merge").exists()
+    mine = git(runner, "rev-parse", "ORIG_HEAD").strip()
+    (runner / ".newsmirror").mkdir()
+    (runner / ".newsmirror" / "replaying").write_text("replaying\n")  # as a killed run leaves it
+    assert _run(runner) == 0
+    assert not (runner / ".git" / "rebase-merge").exists()
+    assert git(runner, "rev-parse", "HEAD~1").strip() == mine  # its own history, one commit on
+    assert git(runner, "log", "-1", "--format=%s").startswith("Archive 1 new article")
+    assert (runner / "NOTES.md").read_text() == "ours\n"

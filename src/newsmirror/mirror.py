@@ -64,6 +64,11 @@ class Mirror:
     def index_path(self) -> Path:
         return self.state_dir / INDEX_NAME
 
+    @property
+    def replay_marker(self) -> Path:
+        """Exists while a push replays the mirror's commits on newer ones."""
+        return self.state_dir / "replaying"
+
     def site_of(self, path: str) -> str:
         """The site an archived path belongs to (its folder's name when no site claims it)."""
         folder = folder_of(path)

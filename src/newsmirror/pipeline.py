@@ -81,6 +81,9 @@ def run_pass(
     notes: list[str] = []
     with mirror.lock(wait):
         mirror.check_writable()
+        if mirror.replay_marker.exists():  # a run killed while replaying onto the remote's
+            git.clear_stale_locks(mirror.root)
+            remote.finish_replay(mirror.root, mirror.replay_marker)
         index, reindexed = mirror.fresh_index()
         with index:
             recovered = mirror.recover(index)
@@ -202,7 +205,7 @@ def _push(mirror: Mirror, index: Index, committed: bool) -> PushResult | None:
             mirror.reindex(index)
         return mirror.rewrite_pages(index)
 
-    result = remote.publish(root, refresh, mirror.is_derived)
+    result = remote.publish(root, refresh, mirror.is_derived, mirror.replay_marker)
     with index.transaction():
         index.set_meta("head", mirror.current_head() or "")
     return result

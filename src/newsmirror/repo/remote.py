@@ -73,11 +73,41 @@ def publish(
     root: Path,
     refresh: Callable[[], Sequence[str]],
     is_derived: Callable[[str], bool],
+    marker: Path,
     attempts: int = ATTEMPTS,
 ) -> PushResult:
     """Push HEAD to its upstream. On a rejection, replay onto what the remote now has, call
     `refresh()` (bring the index up to the new HEAD and rewrite derived pages; it returns the
-    paths it changed, which are folded into the last commit), and try again."""
+    paths it changed, which are folded into the last commit), and try again. `marker` exists
+    while a replay may be under way: a run killed meanwhile leaves it for `finish_replay`."""
+    marker.write_text("replaying\n", encoding="utf-8")
+    try:
+        return _publish(root, refresh, is_derived, attempts)
+    finally:
+        marker.unlink(missing_ok=True)
+
+
+def finish_replay(root: Path, marker: Path) -> bool:
+    """Undo a replay that a killed run left half-done (its marker is there), so that the
+    repository is as the commit left it; True when one was undone."""
+    if not marker.exists():
+        return False
+    folder = git.git_dir(root)
+    busy = folder is not None and any(
+        (folder / name).exists() for name in ("rebase-merge", "rebase-apply")
+    )
+    if busy:
+        git.run(root, "rebase", "--abort", check=False)
+    marker.unlink(missing_ok=True)
+    return busy
+
+
+def _publish(
+    root: Path,
+    refresh: Callable[[], Sequence[str]],
+    is_derived: Callable[[str], bool],
+    attempts: int,
+) -> PushResult:
     target = upstream(root)
     if target is None:
         return PushResult(
