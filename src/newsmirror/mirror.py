@@ -90,7 +90,8 @@ class Mirror:
                 ignore.write_text("*\n", encoding="utf-8")
         except OSError as exc:
             raise MirrorError(f"cannot write to {self.state_dir}: {exc.strerror}") from exc
-        if not os.access(self.root, os.W_OK):
+        inside = self.state_dir.parent == self.root  # not a dry run's scratch folder
+        if inside and not os.access(self.root, os.W_OK):
             raise MirrorError(f"cannot write to {self.root}")
 
     def check_writable(self) -> None:
