@@ -222,26 +222,16 @@ class Index:
 
     def sites_of(self, paths: Sequence[str]) -> set[str]:
         """The sites these indexed paths belong to (paths the index lacks are left out)."""
-        found: set[str] = set()
-        for start in range(0, len(paths), _CHUNK):
-            chunk = paths[start : start + _CHUNK]
-            marks = ",".join("?" * len(chunk))
-            sql = f"SELECT DISTINCT site FROM articles WHERE path IN ({marks})"
-            found.update(row[0] for row in self.db.execute(sql, chunk))
-        return found
+        return self._matching("SELECT DISTINCT site FROM articles WHERE path IN ({})", paths)
 
     def paths_of_known(
         self, site: str, key_hashes: Sequence[str], link_keys: Sequence[str]
     ) -> set[str]:
         """The archived paths of a site's articles that match these identities."""
-        found: set[str] = set()
-        for column, values in (("key_hash", key_hashes), ("link_key", [k for k in link_keys if k])):
-            for start in range(0, len(values), _CHUNK):
-                chunk = values[start : start + _CHUNK]
-                marks = ",".join("?" * len(chunk))
-                sql = f"SELECT path FROM articles WHERE site=? AND {column} IN ({marks})"
-                found.update(row[0] for row in self.db.execute(sql, (site, *chunk)))
-        return found
+        by_key = "SELECT path FROM articles WHERE site=? AND key_hash IN ({})"
+        by_link = "SELECT path FROM articles WHERE site=? AND link_key IN ({})"
+        links = [k for k in link_keys if k]
+        return self._matching(by_key, key_hashes, site) | self._matching(by_link, links, site)
 
     def sites_with_articles(self) -> set[str]:
         return {row[0] for row in self.db.execute("SELECT DISTINCT site FROM articles")}
@@ -253,21 +243,20 @@ class Index:
         )
 
     def _present(self, site: str, column: str, values: Sequence[str]) -> set[str]:
+        sql = f"SELECT {column} FROM articles WHERE site=? AND {column} IN ({{}})"
+        return self._matching(sql, values, site)
+
+    def taken_paths(self, paths: Sequence[str]) -> set[str]:
+        return self._matching("SELECT path FROM articles WHERE path IN ({})", paths)
+
+    def _matching(self, sql: str, values: Sequence[str], *before: object) -> set[str]:
+        """The first column of `sql` (whose `{}` is an IN list) for all `values`, asked in
+        chunks: SQLite limits the variables of one statement."""
         found: set[str] = set()
         for start in range(0, len(values), _CHUNK):
             chunk = values[start : start + _CHUNK]
-            marks = ",".join("?" * len(chunk))
-            sql = f"SELECT {column} FROM articles WHERE site=? AND {column} IN ({marks})"
-            found.update(row[0] for row in self.db.execute(sql, (site, *chunk)))
-        return found
-
-    def taken_paths(self, paths: Sequence[str]) -> set[str]:
-        found: set[str] = set()
-        for start in range(0, len(paths), _CHUNK):
-            chunk = paths[start : start + _CHUNK]
-            marks = ",".join("?" * len(chunk))
-            sql = f"SELECT path FROM articles WHERE path IN ({marks})"
-            found.update(row[0] for row in self.db.execute(sql, chunk))
+            query = sql.format(",".join("?" * len(chunk)))
+            found.update(row[0] for row in self.db.execute(query, (*before, *chunk)))
         return found
 
     def lowest_flat_id(self, site: str) -> int | None:
