@@ -300,3 +300,12 @@ def test_a_quiet_mirror_commits_a_heartbeat_at_most_every_heartbeat_days(tmp_pat
     _age_head(root, 400)
     assert main(["-C", str(root), "run"]) == 0
     assert git(root, "log", "-1", "--format=%s").strip() == "no heartbeat"
+
+
+def test_skipped_items_are_said_under_their_source(tmp_path, feed_server, capsys):
+    root = tmp_path / "m"
+    feed = feed_server.serve("/a", rss(rss_item(1), "<item></item>", "<item/>"))
+    write_config(root, [{"name": "甲", "slug": "a", "url": feed}])
+    assert main(["-C", str(root), "run", "--no-commit"]) == 0
+    out = capsys.readouterr().out
+    assert "甲 (a): 1 new of 3\n    2 items skipped: empty (no title, link or body)\n" in out

@@ -112,8 +112,12 @@ def test_link_destinations_cannot_end_the_link_early(href: str, written: str) ->
 
 
 def test_titles_carry_no_markup() -> None:
+    # A title holding HTML is read as HTML: its tags are gone, only the text remains.
     c = candidate(title='  <img src=x onerror="alert(1)"> [a] \\ <b>粗</b>\n')
-    assert c.article.title == '&lt;img src=x onerror="alert(1)"> \\[a\\] \\\\ &lt;b>粗&lt;/b>'
+    assert c.article.title == "\\[a\\] \\\\ 粗"
+    # A plain-text title keeps its angle brackets, written so that they open nothing.
+    c = candidate(title="Nullable<int> <not-a-tag>")
+    assert c.article.title == "Nullable&lt;int> &lt;not-a-tag>"
     assert "<" not in render(c.article).splitlines()[1].removeprefix("[")
 
 
@@ -201,5 +205,70 @@ def test_everything_else_is_left_byte_for_byte(body: str) -> None:
 
 
 def test_bodies_of_local_feeds_keep_relative_urls() -> None:
-    assert clean_body('<img src="p.jpg">', "file:///srv/f.xml") == '<img src="p.jpg">'
+    assert clean_body('<img src="p.jpg">', "file:///srv/f.xml") == '<div><img src="p.jpg"></div>'
     assert normalize_url("p.jpg", "file:///srv/f.xml") == "file:///srv/p.jpg"
+
+
+# --- zones, story links, empty items ---
+
+
+def test_a_zoneless_date_is_read_in_the_feeds_zone() -> None:
+    from newsmirror.clean.entry import feed_zone_minutes, identify
+
+    naive = entry(published_ms=NOW - HOUR, zoned=False)
+    assert identify(naive, SITE, FEED, NOW, 480).article.published_ms == NOW - HOUR - 8 * HOUR
+    zoned = entry(published_ms=NOW - HOUR)
+    assert identify(zoned, SITE, FEED, NOW, 480).article.published_ms == NOW - HOUR
+    assert feed_zone_minutes(SITE, "zh-cn") == feed_zone_minutes(SITE, "ZH_tw") == 480
+    assert feed_zone_minutes(SITE, "en-us") == feed_zone_minutes(SITE, "") == 0
+    configured = Site("站", "site", "https://news.example/feed.xml", default_zone="-05:30")
+    assert feed_zone_minutes(configured, "zh-cn") == -330
+
+
+@pytest.mark.parametrize(
+    "link, tracking",
+    [
+        ("http://feeds.feedburner.com/~r/Blog/~3/abc/post.html", True),
+        ("http://feeds.jn.pt/~r/JN-ULTIMAS/~3/UBnb8Ra3Q1U/story.html", True),
+        ("http://feedproxy.google.com/~r/programthink/~3/abc/Tor.html", True),
+        ("http://feeds.washingtonpost.com/click.phdo?i=2f874f0b", True),
+        ("http://ads.pheedo.com/click.phdo?s=cc0c&p=4", True),
+        ("https://news.example/~rick/page.html", False),
+        ("https://news.example/r/story", False),
+    ],
+)
+def test_known_tracking_redirects(link: str, tracking: bool) -> None:
+    from newsmirror.clean.urls import is_tracking_redirect
+
+    assert is_tracking_redirect(link) is tracking
+
+
+def test_the_story_link_wins_over_a_redirect() -> None:
+    redirect = "http://feeds.feedburner.com/~r/Blog/~3/abc/post.html"
+    c = candidate(link=redirect, original_link="https://blog.example/post.html")
+    assert c.article.url == "https://blog.example/post.html"
+    c = candidate(link=redirect, guid="https://blog.example/guid-post.html")
+    assert c.article.url == "https://blog.example/guid-post.html"
+    c = candidate(link="https://blog.example/a", guid="https://blog.example/other")
+    assert c.article.url == "https://blog.example/a"  # an ordinary link is the link
+    c = candidate(link=redirect, guid="not-a-url")
+    assert c.article.url == redirect  # nothing better to go by
+
+
+def test_an_item_with_nothing_to_show_is_skipped_with_a_reason() -> None:
+    from newsmirror.clean.entry import identify
+    from newsmirror.records import Skipped
+
+    empty = entry(title=" ", link="", guid="", content="<p> </p>", other_bodies=("",))
+    assert identify(empty, SITE, FEED, NOW) == Skipped("empty (no title, link or body)")
+    picture = entry(title="", link="", guid="", content='<p><img src="a.png"></p>')
+    assert not isinstance(identify(picture, SITE, FEED, NOW), Skipped)  # a picture is a body
+
+
+def test_the_fullest_body_wins() -> None:
+    from newsmirror.clean.entry import fullest_body
+
+    assert fullest_body(entry(content="<p></p>", other_bodies=("A real description.",))) == (
+        "A real description."
+    )
+    assert fullest_body(entry(content="<p>ab</p>", other_bodies=("ab",))) == "<p>ab</p>"

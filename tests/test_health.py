@@ -291,6 +291,28 @@ def test_an_index_of_the_previous_schema_is_upgraded_keeping_fetch_state(tmp_pat
         index.close()
 
 
+def test_an_index_of_schema_2_gains_the_notes_of_fetches(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "index.sqlite"
+    db = sqlite3.connect(path)
+    db.executescript(
+        "CREATE TABLE fetches (id INTEGER PRIMARY KEY, site TEXT NOT NULL, started_ms INTEGER"
+        " NOT NULL, elapsed_ms INTEGER NOT NULL, status INTEGER NOT NULL, outcome TEXT NOT NULL,"
+        " error_kind TEXT, error TEXT, items INTEGER NOT NULL, new_items INTEGER NOT NULL);"
+        "INSERT INTO fetches (site, started_ms, elapsed_ms, status, outcome, items, new_items)"
+        " VALUES ('a', 1, 2, 200, 'fetched', 3, 1);"
+        "PRAGMA user_version=2;"
+    )
+    db.close()
+    index = Index(path)
+    try:
+        rows = index.db.execute("SELECT site, items, notes FROM fetches").fetchall()
+        assert rows == [("a", 3, None)]  # kept, with the new column
+    finally:
+        index.close()
+
+
 @pytest.mark.parametrize("bad", ["-1"])
 def test_a_negative_wait_is_a_usage_error(tmp_path, bad, capsys):
     write_config(tmp_path, [])

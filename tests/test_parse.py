@@ -131,7 +131,7 @@ def test_json_feed(version):
     feed = parse_feed(json.dumps(doc).encode())
     first, second = feed.entries
     assert (first.guid, first.content, first.published_ms) == ("7", "<p>h</p>", SEED_MS)
-    assert (second.content, second.published_ms) == ("a &lt; b", SEED_MS)
+    assert (second.content, second.published_ms) == ("<p>a &lt; b</p>", SEED_MS)
 
 
 def test_broken_xml_still_yields_items():

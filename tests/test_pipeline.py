@@ -242,7 +242,7 @@ def test_bad_configuration_names_file_and_key(tmp_path, capsys):
     write_config(root, [{"name": "x", "slug": "Bad Slug", "url": "https://a.org/f"}])
     assert run(root) == 2
     err = capsys.readouterr().err
-    assert 'newsmirror.toml: site[0].slug (name "x"): must be lower-case' in err
+    assert 'newsmirror.toml: site[0].slug (name "x"): must be 1 to 40 lower-case' in err
 
 
 def test_a_folder_that_is_not_a_mirror_is_an_error(tmp_path, capsys):
@@ -350,13 +350,13 @@ def test_only_new_items_pay_for_body_cleaning(mirror: Path, feed_server, monkeyp
 
     run(mirror, "--no-commit")  # items 1 and 2 archived
     cleaned: list[str] = []
-    real_clean = entry_module.clean_body
+    real_clean = entry_module.cleaned_body
 
-    def counting(content: str, base: str) -> str:
+    def counting(content: str, base: str) -> tuple[str, str | None]:
         cleaned.append(content)
         return real_clean(content, base)
 
-    monkeypatch.setattr(entry_module, "clean_body", counting)
+    monkeypatch.setattr(entry_module, "cleaned_body", counting)
     feed_server.serve(
         "/a.xml",
         rss(

@@ -229,6 +229,15 @@ def test_status_and_reindex(tmp_path: Path, capsys):
             """site[1].slug: 'x' is already used by site[0] (slug "x")""",
         ),
         ("[[site]\n", "not valid TOML"),
+        (
+            '[[site]]\nname = "x"\nslug = "' + "a" * 41 + '"\nurl = "https://a"\n',
+            "must be 1 to 40 lower-case letters, digits, - or _, starting with a letter or digit"
+            " (it has 41 characters)",
+        ),
+        (
+            '[[site]]\nname = "x"\nslug = "x"\nurl = "https://a"\ndefault_zone = "+8"\n',
+            'site[0].default_zone (slug "x"): must look like "+08:00"',
+        ),
     ],
 )
 def test_config_errors_name_the_file_and_key(tmp_path: Path, capsys, bad, key):

@@ -63,6 +63,7 @@ SITE_SETTINGS = (
     Setting("folders", list, [], "older folders under articles/ that belong to this site"),
     Setting("link_from", str, "link", "item field that gives the article link", ("link", "guid")),
     Setting("category_pattern", str, "", "keep only items with a category matching this regex"),
+    Setting("default_zone", str, "", "zone of the feed's dates that name none, e.g. +08:00"),
 )
 
 
@@ -76,10 +77,16 @@ class Site:
     folders: tuple[str, ...] = ()
     link_from: str = "link"
     category_pattern: str = ""
+    default_zone: str = ""
 
     @property
     def all_folders(self) -> tuple[str, ...]:
         return (self.slug, *self.folders)
+
+    @property
+    def zone_minutes(self) -> int | None:
+        """`default_zone` in minutes east of UTC, None when not set."""
+        return offset_minutes(self.default_zone) if self.default_zone else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,8 +115,7 @@ class Config:
 
     @property
     def offset_minutes(self) -> int:
-        sign, hours, minutes = _OFFSET.match(self.utc_offset).groups()  # type: ignore[union-attr]
-        return (1 if sign == "+" else -1) * (int(hours) * 60 + int(minutes))
+        return offset_minutes(self.utc_offset)
 
     def site(self, slug: str) -> Site | None:
         return next((s for s in self.sites if s.slug == slug), None)
@@ -123,6 +129,12 @@ class Config:
         elif not any(s.enabled for s in self.sites):
             found.append(f"{self.path}: every site has enabled = false: there is nothing to fetch")
         return tuple(found)
+
+
+def offset_minutes(offset: str) -> int:
+    """A validated "+08:00" in minutes east of UTC."""
+    sign, hours, minutes = _OFFSET.match(offset).groups()  # type: ignore[union-attr]
+    return (1 if sign == "+" else -1) * (int(hours) * 60 + int(minutes))
 
 
 DEFAULT_SITES = (
@@ -294,7 +306,12 @@ def _check_site(values: dict[str, Any], where: str, display: str) -> None:
             display, f"{where}.name", f"{name!r} cannot be a file name on Windows (lists/)"
         )
     if not _SLUG.match(slug):
-        raise ConfigError(display, f"{where}.slug", "must be lower-case letters, digits, - or _")
+        raise ConfigError(
+            display,
+            f"{where}.slug",
+            "must be 1 to 40 lower-case letters, digits, - or _, starting with a letter or digit"
+            + (f" (it has {len(slug)} characters)" if len(slug) > 40 else ""),
+        )
     if _WINDOWS_RESERVED.match(slug):
         raise ConfigError(display, f"{where}.slug", f"{slug!r} is a device name on Windows")
     if values["enabled"] and not url.startswith(("http://", "https://", "file://")):
@@ -307,6 +324,11 @@ def _check_site(values: dict[str, Any], where: str, display: str) -> None:
             or any(c in folder for c in "/\\\0")
         ):
             raise ConfigError(display, f"{where}.folders", f"{folder!r} is not a folder name")
+    zone = values["default_zone"]
+    if zone and (
+        not _OFFSET.match(zone) or offset_minutes(zone) not in range(-14 * 60, 14 * 60 + 1)
+    ):
+        raise ConfigError(display, f"{where}.default_zone", 'must look like "+08:00" (or be "")')
     if values["category_pattern"]:
         try:
             re.compile(values["category_pattern"])

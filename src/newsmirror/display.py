@@ -78,6 +78,10 @@ class SourceLines:
                 else f"0 new of {outcome.seen}"
             )
             found.append(f"  {name}: nothing new: {why}{took}")
+        if found and outcome.notes and verbosity >= 0:
+            found += [f"    {note}" for note in outcome.notes]
+        elif outcome.notes and verbosity >= 0:
+            found.append(f"  {name}: " + "; ".join(outcome.notes))
         if outcome.fetched.moved_to:
             found.append(
                 f"  MOVED {name}: permanently redirected from {outcome.fetched.url} to"

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 
-from newsmirror.clean.entry import identify, with_clean_body
+from newsmirror.clean.entry import feed_zone_minutes, identify, with_clean_body
 from newsmirror.config import Config, Site
 from newsmirror.errors import ParseError
 from newsmirror.events import Observer, PassPlanned, SourceFinished, SourceStarted, Stage, ignore
@@ -26,7 +26,7 @@ from newsmirror.mirror import Mirror, ReindexReport, copy_index
 from newsmirror.parse import parse_feed
 from newsmirror.publish.pages import list_path
 from newsmirror.publish.status import STATUS_PATH
-from newsmirror.records import ArchivedArticle, Candidate, Fetched, SourceOutcome
+from newsmirror.records import ArchivedArticle, Candidate, Fetched, ParsedFeed, SourceOutcome
 from newsmirror.repo import git, remote
 from newsmirror.repo.remote import PushResult
 from newsmirror.store import article as article_format
@@ -403,11 +403,16 @@ def process_source(
         kind = "not_a_feed" if str(exc).startswith("not a feed") else "unparsable"
         return SourceOutcome(site.slug, fetched, error_kind=kind, error=str(exc))
     try:
-        written = _archive_new(mirror, index, site, fetched, feed.entries, asking)
+        written, notes = _archive_new(mirror, index, site, fetched, feed, asking)
     except OSError as exc:
         return SourceOutcome(site.slug, fetched, error_kind="write", error=f"cannot write: {exc}")
     return SourceOutcome(
-        site.slug, fetched, written=tuple(written), seen=len(feed.entries), body_hash=body_hash
+        site.slug,
+        fetched,
+        written=tuple(written),
+        seen=len(feed.entries),
+        body_hash=body_hash,
+        notes=notes,
     )
 
 
@@ -419,29 +424,44 @@ def _body_hash(site: Site, body: bytes) -> str:
 
 
 def _archive_new(
-    mirror: Mirror, index: Index, site: Site, fetched: Fetched, entries: Sequence, asking: Asking
-) -> list[ArchivedArticle]:
+    mirror: Mirror,
+    index: Index,
+    site: Site,
+    fetched: Fetched,
+    feed: ParsedFeed,
+    asking: Asking,
+) -> tuple[list[ArchivedArticle], tuple[str, ...]]:
+    """Write the feed's new items; (what was written, notes on skipped items and cut bodies)."""
     feed_url = fetched.final_url or fetched.url  # relative links are relative to this
-    now_ms = asking.now_ms
-    candidates = [c for e in entries if (c := identify(e, site, feed_url, now_ms)) is not None]
+    zone = feed_zone_minutes(site, feed.language)
+    candidates, skipped = [], Counter()
+    for entry in feed.entries:
+        found = identify(entry, site, feed_url, asking.now_ms, zone)
+        if isinstance(found, Candidate):
+            candidates.append(found)
+        elif not found.quiet:
+            skipped[found.reason] += 1
+    notes = tuple(f"{_count(n, 'item')} skipped: {reason}" for reason, n in skipped.items())
     hashes, links = [c.key_hash for c in candidates], [c.link_key for c in candidates]
     if asking.force and not asking.dry:
         _forget_known_without_files(mirror, index, site, hashes, links)
     fresh = new_candidates(candidates, index.known(site.slug, hashes, links))
     if not fresh:
-        return []
+        return [], notes
     fresh = [with_clean_body(c) for c in fresh]  # only new articles pay for cleaning
+    cuts = Counter(c.cut for c in fresh if c.cut)
+    notes += tuple(f"{_count(n, 'body')} cut: {why}" for why, n in cuts.items())
     offset = mirror.config.offset_minutes
     wanted = [date_path(site.slug, c.article.published_ms, c.key_hash, offset) for c in fresh]
     lowest = index.lowest_flat_id(site.slug) if site.layout == "flat" else None
     placed = place(site, fresh, offset, lowest, index.taken_paths(wanted), wanted)
     archived = [_archived(site, path, c) for path, c in placed]
     if asking.dry:
-        return archived
+        return archived, notes
     index.add_pending(archived)  # journal first: a crash after this leaves nothing unknown
     for path, candidate in placed:
         mirror.writer.write(path, article_format.render(candidate.article))
-    return archived
+    return archived, notes
 
 
 def _forget_known_without_files(

@@ -44,9 +44,17 @@ class FeedEntry:
     link: str
     guid: str
     published_ms: int | None
-    content: str
+    content: str  # the body the feed ranks first (full text before summary)
     categories: tuple[str, ...] = ()
     base: str = ""  # xml:base in force for this entry, if any
+    # Other bodies the item offers, in the feed's order of preference after `content`
+    # (a description, a media:description with its thumbnail): the fullest one is archived.
+    other_bodies: tuple[str, ...] = ()
+    # The publisher's own URL of the story when the item says so (feedburner:origLink).
+    original_link: str = ""
+    # False when the date named no zone: it is then in the feed's zone, which the parser
+    # cannot know (`published_ms` reads it as UTC).
+    zoned: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +63,7 @@ class ParsedFeed:
     entries: tuple[FeedEntry, ...]
     title: str = ""
     recovered: bool = False
+    language: str = ""  # the feed's declared language (<language>, xml:lang, "language")
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +90,16 @@ class Candidate:
     key_hash: str
     link_key: str
     body_base: str | None = None
+    cut: str | None = None  # why the body was cut short (over a size or nesting limit)
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """A feed entry that is not archived, and why. `quiet`: as configured (a filter), not
+    worth a note."""
+
+    reason: str
+    quiet: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +133,8 @@ class SourceOutcome:
     # When to ask next, and why not sooner (None: at the next pass).
     next_fetch_ms: int | None = None
     wait_reason: str | None = None
+    # What the operator should know about the items: items skipped and why, bodies cut.
+    notes: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:

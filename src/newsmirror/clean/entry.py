@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 import hashlib
+import html
 import re
 from dataclasses import replace
 from functools import lru_cache
 
+from newsmirror.clean.blocks import as_html_block
+from newsmirror.clean.limits import limit_body
 from newsmirror.clean.resolve import absolutize
 from newsmirror.clean.sanitize import sanitize
-from newsmirror.clean.text import clean_title, one_line_body
-from newsmirror.clean.urls import is_web_url, link_key, markdown_safe, normalize_url
+from newsmirror.clean.text import js_trim, one_line_body
+from newsmirror.clean.titles import clean_title
+from newsmirror.clean.urls import (
+    is_tracking_redirect,
+    is_web_url,
+    link_key,
+    markdown_safe,
+    normalize_url,
+)
 from newsmirror.config import Site
-from newsmirror.records import Article, Candidate, FeedEntry
+from newsmirror.records import Article, Candidate, FeedEntry, Skipped
 
 
 def key_hash(identity: str) -> str:
@@ -20,56 +30,123 @@ def key_hash(identity: str) -> str:
     return hashlib.sha1(identity.encode("utf-8", "surrogatepass")).hexdigest()[:12]
 
 
-def to_candidate(entry: FeedEntry, site: Site, feed_url: str, now_ms: int) -> Candidate | None:
-    """The cleaned article for `entry`, or None when the site's filters leave it out."""
-    candidate = identify(entry, site, feed_url, now_ms)
-    return None if candidate is None else with_clean_body(candidate)
+def to_candidate(
+    entry: FeedEntry, site: Site, feed_url: str, now_ms: int, zone_minutes: int = 0
+) -> Candidate | None:
+    """The cleaned article for `entry`, or None when it is left out (filters, empty items)."""
+    candidate = identify(entry, site, feed_url, now_ms, zone_minutes)
+    return with_clean_body(candidate) if isinstance(candidate, Candidate) else None
 
 
-def identify(entry: FeedEntry, site: Site, feed_url: str, now_ms: int) -> Candidate | None:
+def identify(
+    entry: FeedEntry, site: Site, feed_url: str, now_ms: int, zone_minutes: int = 0
+) -> Candidate | Skipped:
     """`entry` as a candidate whose identity, link, title and date are final, but whose body is
-    cleaned only if its identity needs the body (no guid and no link); `with_clean_body` does
-    the rest for the candidates that turn out to be new."""
+    chosen and cleaned only later, for the candidates that turn out to be new (`with_clean_body`);
+    or why it is left out. A zone-less date is read in `zone_minutes` (the feed's zone)."""
     if site.category_pattern and not _matches(site.category_pattern, entry.categories):
-        return None
+        return Skipped("left out by category_pattern", quiet=True)
     base = entry_base(entry.base, feed_url)
-    raw_link = entry.guid if site.link_from == "guid" and entry.guid else entry.link
-    url = normalize_url(raw_link, base) if raw_link else None
-    if url is None or not is_web_url(url):
-        url = ""  # javascript:, data:, file:, mailto:, unresolvable: archived without a link
+    url = _article_link(entry, site, base)
     title = clean_title(entry.title)
-    url = markdown_safe(url)
     guid = entry.guid.strip()
     key = link_key(url) if url else ""
-    if guid or key:
-        body, body_base, identity = entry.content, base, guid or key
-    else:
-        body, body_base = clean_body(entry.content, base), None
-        identity = f"{title}\n{body}"
+    if not title and not url and not _has_body(entry):
+        return Skipped("empty (no title, link or body)")
+    # The identity comes from what the publisher sent, not from how it is written here, so
+    # that a change in cleaning or rendering never makes a known item look new.
+    identity = guid or key or f"{js_trim(entry.title)}\n{js_trim(entry.content)}"
+    published = entry.published_ms
+    if published is not None and not entry.zoned:
+        published -= zone_minutes * 60_000
     article = Article(
-        published_ms=published_time(entry.published_ms, now_ms),
+        published_ms=published_time(published, now_ms),
         title=title,
-        url=url,
-        body=body,
+        url=markdown_safe(url),
+        body=fullest_body(entry),
     )
-    return Candidate(article, guid, key_hash(identity), key, body_base)
+    return Candidate(article, guid, key_hash(identity), key, base)
+
+
+def _article_link(entry: FeedEntry, site: Site, base: str) -> str:
+    """The story's own URL: the configured field, else feedburner:origLink when given, and the
+    guid rather than a known tracking redirect; "" when it is not a web URL (javascript:,
+    data:, file:, mailto:, unresolvable), so that the article is archived without a link."""
+    if site.link_from == "guid" and entry.guid:
+        raw = entry.guid
+    else:
+        raw = entry.link
+        original = normalize_url(entry.original_link, base) if entry.original_link else None
+        guid_url = normalize_url(entry.guid) if is_web_url(entry.guid.strip()) else None
+        if original and is_web_url(original):
+            raw = original
+        elif guid_url and (not raw or is_tracking_redirect(normalize_url(raw, base) or "")):
+            raw = guid_url
+    url = normalize_url(raw, base) if raw else None
+    return url if url is not None and is_web_url(url) else ""
+
+
+def fullest_body(entry: FeedEntry) -> str:
+    """The body with the most text a reader would see, of all the item offers (full text,
+    summary, media description); the feed's own order decides between equals."""
+    if not entry.other_bodies:
+        return entry.content
+    bodies = (entry.content, *entry.other_bodies)
+    return max(enumerate(bodies), key=lambda item: (_fullness(item[1]), -item[0]))[1]
+
+
+_TAG = re.compile(r"<[^>]*>")
+_MEDIA = re.compile(r"<(?:img|video|audio|iframe|embed|object|picture)\b", re.IGNORECASE)
+
+
+def _fullness(body: str) -> tuple[int, bool]:
+    text = html.unescape(_TAG.sub(" ", body)) if "<" in body or "&" in body else body
+    return len("".join(text.split())), _MEDIA.search(body) is not None
+
+
+def _has_body(entry: FeedEntry) -> bool:
+    return any(_fullness(b) != (0, False) for b in (entry.content, *entry.other_bodies))
 
 
 def with_clean_body(candidate: Candidate) -> Candidate:
     """The candidate with its body cleaned (as it is archived)."""
     if candidate.body_base is None:
         return candidate
-    body = clean_body(candidate.article.body, candidate.body_base)
-    return replace(candidate, article=replace(candidate.article, body=body), body_base=None)
+    body, cut = cleaned_body(candidate.article.body, candidate.body_base)
+    article = replace(candidate.article, body=body)
+    return replace(candidate, article=article, body_base=None, cut=cut)
 
 
 def clean_body(content: str, base: str) -> str:
-    """The archived body: one line, sanitized, relative links and images resolved.
+    """The archived body: see `cleaned_body`."""
+    return cleaned_body(content, base)[0]
 
-    Sanitizing comes after joining the lines, which could glue `<scr` and `ipt>` into a tag.
-    """
-    body = sanitize(one_line_body(content))
-    return absolutize(body, base) if is_web_url(base) else body
+
+def cleaned_body(content: str, base: str) -> tuple[str, str | None]:
+    """The archived body, and why it was cut if it was: one line, within the size and nesting
+    limits, sanitized, relative links and images resolved, and written so that GitHub shows it
+    as HTML. Sanitizing comes after joining the lines, which could glue `<scr` and `ipt>` into
+    a tag."""
+    body, cut = limit_body(one_line_body(content))
+    body = sanitize(body)
+    if is_web_url(base):
+        body = absolutize(body, base)
+    if cut:
+        body += f"<hr><p><em>(newsmirror: the rest of this article was cut: {cut})</em></p>"
+    return as_html_block(body), cut
+
+
+CHINESE_ZONE = 8 * 60  # China, Taiwan, Hong Kong, Macau and Singapore all keep UTC+8
+
+
+def feed_zone_minutes(site: Site, language: str) -> int:
+    """The zone of a feed's dates that name none: the site's `default_zone`, else UTC+8 for a
+    feed declaring a Chinese language (zh, zh-cn, zh-TW...), else UTC."""
+    if site.zone_minutes is not None:
+        return site.zone_minutes
+    if language.strip().lower().replace("_", "-").split("-")[0] == "zh":
+        return CHINESE_ZONE
+    return 0
 
 
 def entry_base(xml_base: str, feed_url: str) -> str:

@@ -17,14 +17,30 @@ holds:
   controls stripped, tabs and newlines removed) has a scheme other than http, https or mailto,
   except raster `data:image/...` pictures;
 - a style attribute with legacy script hooks (expression(), behavior, -moz-binding) or CSS
-  escapes and comments that could hide them.
+  escapes, comments and character references that could hide them.
+
+The sanitizer keeps the text a browser shows. Before nh3 parses a flagged body, a pass over its
+tags (`_keep_text`, only for bodies with tags that need it) drops the tags of elements that are
+not HTML, outside real <svg>/<math>: nh3 drops the content of elements named like SVG or MathML
+elements (`Nullable<int> a` would lose ` a`, `<path>` and `<text>` everything after them), where
+a browser shows the text of an unknown element. The same pass leaves a plain link in place of an
+embedded document (iframe, embed, object, frame) whose address is a web page's, and drops the
+tags of an <object> that embeds nothing (a browser shows its content). nh3 still judges
+everything that comes out of the pass.
+
+Body text never becomes a Markdown link: `](` is written `]&#40;` in every body, flagged or not
+(a browser shows the same text).
 """
 
 from __future__ import annotations
 
+import html
 import re
+from html.entities import html5 as _NAMED_REFERENCES
 
 import nh3
+
+from newsmirror.clean.limits import OpenElements, attributes, tags
 
 
 def _words(text: str) -> frozenset[str]:
@@ -47,6 +63,21 @@ REMOVED_WITH_CONTENT = _words(
     """script style template iframe frame frameset noframes object embed applet noembed svg
     math textarea select datalist title xmp head"""
 )
+
+# Every element an HTML parser knows (current, obsolete, and parsed specially): the tags of
+# any other element are dropped before nh3 parses the body, outside SVG and MathML content.
+HTML_ELEMENTS = (
+    SAFE_TAGS
+    | REMOVED_WITH_CONTENT
+    | _words(
+        """base basefont bgsound body button canvas dialog dir fieldset form frame html image
+        input isindex keygen label legend link listing marquee menu menuitem meta meter nobr
+        noscript optgroup option output param plaintext portal progress rb search
+        selectedcontent slot"""
+    )
+)
+# Elements that embed another document, and the attribute naming it.
+EMBEDS = {"iframe": "src", "embed": "src", "frame": "src", "object": "data"}
 
 # Attributes kept on every allowed element (plus data-* and aria-*).
 SAFE_ATTRIBUTES = _words(
@@ -123,6 +154,15 @@ _CSS_HOOK_BACKWARDS = (
     re.compile(r":\s*[rR][oO][iI][vV][aA][hH][eE][bB]"),
 )
 _CSS_BINDING = re.compile(r"-[mM][oO][zZ]-[bB][iI][nN][dD]")
+# A style attribute's value (quoted or not; an open quote runs to the end, so that each value is
+# read once), in the body's UTF-8 with ASCII letters lowercased, as a tokenizer compares
+# attribute names. A CSS escape, a comment or a character reference in it could spell a hook
+# that the tests above do not see: `expressio\6e(`, `expression&lpar;`. The search starts at
+# the literal `style` (fast), then checks what precedes it (white space, a slash or a quote).
+_STYLE_VALUE = re.compile(
+    rb"style(?<![^\t\n\f\r /\"']style)[\t\n\f\r ]*=[\t\n\f\r ]*"
+    rb"(?:\"([^\"]*+)(?:\"|\Z)|'([^']*+)(?:'|\Z)|([^\t\n\f\r >]*+))"
+)
 # A start or end tag's name, as an HTML tokenizer delimits it.
 _TAG_NAME = re.compile(r"</?([a-zA-Z][^\t\n\f\r />]*)")
 
@@ -136,7 +176,19 @@ def needs_cleaning(body: str) -> bool:
         or not _safe_tag_names(body)
         or _backwards_match(body[::-1])
         or _CSS_BINDING.search(body) is not None
+        or _hidden_style(body)
     )
+
+
+def _hidden_style(body: str) -> bool:
+    data = body.encode("utf-8", "surrogatepass").lower()  # (bytes.lower: ASCII letters only)
+    if b"style" not in data:
+        return False
+    for m in _STYLE_VALUE.finditer(data):
+        value = m.group(1) or m.group(2) or m.group(3) or b""
+        if b"\\" in value or b"/*" in value or b"&" in value:
+            return True
+    return False
 
 
 def _backwards_match(reversed_body: str) -> bool:
@@ -151,15 +203,19 @@ def _safe_tag_names(body: str) -> bool:
 
 
 def sanitize(body: str) -> str:
-    """`body` without anything that could run; a body with nothing suspicious is unchanged.
+    """`body` without anything that could run; a body with nothing suspicious is unchanged
+    (but for `](`, which is always written `]&#40;`).
 
     The result is one line when `body` is: line breaks the parser decoded from references
     (`&#10;` in a `<pre>`) are written as references again.
     """
     if not needs_cleaning(body):
-        return body
+        return _no_markdown_links(body)
+    body = _NOSCRIPT_TAG.sub("", body)
+    if _needs_tag_pass(body):
+        body = _keep_text(body)
     cleaned = nh3.clean(
-        _NOSCRIPT_TAG.sub("", body),
+        body,
         tags=set(SAFE_TAGS),
         clean_content_tags=set(REMOVED_WITH_CONTENT),
         attributes={"*": set(SAFE_ATTRIBUTES)},
@@ -169,7 +225,92 @@ def sanitize(body: str) -> str:
         link_rel=None,
         strip_comments=True,
     )
-    return _one_line(cleaned)
+    return _no_markdown_links(_one_line(cleaned))
+
+
+def _no_markdown_links(body: str) -> str:
+    """`](` written `]&#40;`: a Markdown renderer reading the body cannot make a link of it,
+    and a browser shows the same text (or reads the same attribute value)."""
+    return body.replace("](", "]&#40;") if "](" in body else body
+
+
+def _needs_tag_pass(body: str) -> bool:
+    """Whether `body` names an element that is not HTML, or an embedding one."""
+    names = {name.lower() for name in set(_TAG_NAME.findall(body))}
+    return not names <= HTML_ELEMENTS or not names.isdisjoint(EMBEDS)
+
+
+def _keep_text(body: str) -> str:
+    """`body` without the tags of elements that are not HTML and of <object>s that embed
+    nothing (outside SVG and MathML content, which nh3 removes whole), and with a link in
+    front of each embedded web page. The tags are read as nh3's parser reads them (see
+    `limits.tags`); what the pass leaves is still for nh3 to judge."""
+    model = OpenElements()
+    out: list[str] = []
+    copied = 0  # body[copied:] is still to be copied
+    embeds: dict[int, bool] = {}  # the stack index of each open <object>: does it embed?
+    for m in tags(body, model):
+        name = m.group("name")
+        if name is None or model.inside:
+            continue
+        name = name.lower()
+        closing = bool(m.group("close"))
+        drop = name not in HTML_ELEMENTS
+        link = None
+        if name == "object":
+            if closing:
+                drop = not embeds.pop(model.closed, False)  # it closed an empty one, or none
+            else:
+                data = attributes(m.group("attrs")).get("data", "")
+                embeds[len(model.keys) - 1] = bool(data.strip(_C0_AND_SPACE))
+                drop = not embeds[len(model.keys) - 1]
+        if name in EMBEDS and not closing:
+            link = _embed_link(attributes(m.group("attrs")), EMBEDS[name])
+        if drop or link:
+            out.append(body[copied : m.start()])
+            if link:
+                out.append(link)
+            if not drop:
+                out.append(m.group())
+            copied = m.end()
+    if not out:
+        return body
+    out.append(body[copied:])
+    return "".join(out)
+
+
+def _embed_link(attrs: dict[str, str], url_attribute: str) -> str | None:
+    """A link to the document an element embeds, when it is a web page (http, https, or
+    relative to the article); its text is the element's title, else the address."""
+    url = _attribute_value(attrs.get(url_attribute, ""))
+    url = url.strip(_C0_AND_SPACE).translate(_TAB_NEWLINE)
+    scheme = _SCHEME.match(url)
+    if not url or (scheme is not None and scheme.group(1).lower() not in ("http", "https")):
+        return None
+    text = _attribute_value(attrs.get("title", "")).strip() or url
+    return f'<a href="{html.escape(url)}">{html.escape(text, quote=False)}</a>'
+
+
+# A character reference, as the tokenizer reads one in an attribute value.
+_REFERENCE = re.compile(r"&(?:#[0-9]+;?|#[xX][0-9a-fA-F]+;?|([a-zA-Z][a-zA-Z0-9]*;?))")
+
+
+def _attribute_value(raw: str) -> str:
+    """An attribute's value as a browser reads it, character references decoded."""
+    return _REFERENCE.sub(_reference, raw) if "&" in raw else raw
+
+
+def _reference(m: re.Match[str]) -> str:
+    name = m.group(1)
+    if name is None:
+        return html.unescape(m.group())  # numeric
+    if name in _NAMED_REFERENCES:  # with its semicolon, or a legacy one without
+        after = m.string[m.end() : m.end() + 1]
+        if name.endswith(";") or not (after == "=" or after.isalnum()):
+            return _NAMED_REFERENCES[name]
+        return m.group()
+    # A legacy name without its semicolon, then more letters: in an attribute, not decoded.
+    return m.group()
 
 
 # Parsers read <noscript> content as raw text; without the tags it is read (and cleaned) as markup.

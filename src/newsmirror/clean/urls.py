@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import ada_url
@@ -28,6 +29,20 @@ def normalize_url(link: str, base: str | None = None) -> str | None:
 
 def is_web_url(href: str) -> bool:
     return href.startswith(("http://", "https://"))
+
+
+# Links that only count a click and redirect to the story: FeedBurner's `/~r/FEED/~3/ID/`
+# (on feeds.feedburner.com, feedproxy.google.com or a publisher's own feeds host), Pheedo's
+# `click.phdo`, Feedsportal's `/c/`. The item's guid, when it is a URL, is the story itself.
+_TRACKING_REDIRECT = re.compile(
+    r"^https?://[^/]+/~r/|^https?://[^/]*pheedo\.com/|/click\.phdo(?:[?#]|$)"
+    r"|^https?://[^/]*feedsportal\.com/c/",
+    re.IGNORECASE,
+)
+
+
+def is_tracking_redirect(href: str) -> bool:
+    return _TRACKING_REDIRECT.search(href) is not None
 
 
 _LINK_BREAKERS = str.maketrans({"(": "%28", ")": "%29", "[": "%5B", "]": "%5D", "\\": "%5C"})

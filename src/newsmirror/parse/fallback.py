@@ -43,21 +43,26 @@ def parse_tolerant(body: bytes) -> ParsedFeed:
         warnings.simplefilter("ignore", DeprecationWarning)
         entries = tuple(_entry(e) for e in result.entries)
     version = result.get("version") or "unknown"
-    return ParsedFeed(format=_FORMATS.get(version, version), entries=entries, recovered=True)
+    language = _str(result.get("feed", {}).get("language"))
+    return ParsedFeed(
+        format=_FORMATS.get(version, version), entries=entries, recovered=True, language=language
+    )
 
 
 def _entry(entry: Any) -> FeedEntry:
     stamp = entry.get("published_parsed") or entry.get("updated_parsed")
-    content = ""
-    if entry.get("content"):
-        content = _str(entry["content"][0].get("value"))
+    bodies = [_str(c.get("value")) for c in entry.get("content") or () if c]
+    bodies += [_str(entry.get("summary"))]
+    bodies = [b for b in bodies if b.strip()]
     return FeedEntry(
         title=_str(entry.get("title")),
         link=_str(entry.get("link")),
         guid=_str(entry.get("id")),
         published_ms=calendar.timegm(stamp) * 1000 if stamp else None,
-        content=content or _str(entry.get("summary")),
+        content=bodies[0] if bodies else "",
         categories=tuple(_str(t.get("term")) for t in entry.get("tags") or () if t),
+        other_bodies=tuple(bodies[1:]),
+        original_link=_str(entry.get("feedburner_origlink")),
     )
 
 

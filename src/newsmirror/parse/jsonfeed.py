@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from newsmirror.errors import ParseError
-from newsmirror.parse.dates import to_ms
+from newsmirror.parse.dates import read_date
 from newsmirror.records import FeedEntry, ParsedFeed
 
 
@@ -21,21 +21,33 @@ def parse_json(body: bytes | str) -> ParsedFeed:
     version = str(doc.get("version", ""))
     fmt = "json" + version.rstrip("/").rpartition("/")[2].replace("version", "")
     entries = tuple(_entry(item) for item in doc["items"] if isinstance(item, dict))
-    return ParsedFeed(format=fmt, entries=entries, title=_str(doc.get("title")))
+    return ParsedFeed(
+        format=fmt,
+        entries=entries,
+        title=_str(doc.get("title")),
+        language=_str(doc.get("language")),
+    )
 
 
 def _entry(item: dict[str, Any]) -> FeedEntry:
-    content = _str(item.get("content_html"))
-    if not content and item.get("content_text"):
-        content = html.escape(_str(item["content_text"]), quote=False)
+    text = _str(item.get("content_text")).strip()
+    bodies = [
+        _str(item.get("content_html")),
+        f"<p>{html.escape(text, quote=False)}</p>".replace("\n", "<br>") if text else "",
+        _str(item.get("summary")),
+    ]
+    bodies = [b for b in bodies if b.strip()]
     tags = item.get("tags") if isinstance(item.get("tags"), list) else []
+    date = read_date(_str(item.get("date_published")) or _str(item.get("date_modified")))
     return FeedEntry(
         title=_str(item.get("title")),
         link=_str(item.get("url")) or _str(item.get("external_url")),
         guid=_str(item.get("id")),
-        published_ms=to_ms(_str(item.get("date_published")) or _str(item.get("date_modified"))),
-        content=content or _str(item.get("summary")),
+        published_ms=date.ms if date else None,
+        content=bodies[0] if bodies else "",
         categories=tuple(_str(t) for t in tags),
+        other_bodies=tuple(bodies[1:]),
+        zoned=date.zoned if date else True,
     )
 
 

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from lxml import etree
 
 from newsmirror.errors import ParseError
-from newsmirror.parse.dates import to_ms
+from newsmirror.parse.dates import read_date
 from newsmirror.parse.repair import has_doctype, repair
 from newsmirror.records import FeedEntry, ParsedFeed
 
@@ -21,6 +21,10 @@ CONTENT_ENCODED = "{http://purl.org/rss/1.0/modules/content/}encoded"
 DC_DATE = "{http://purl.org/dc/elements/1.1/}date"
 DC_SUBJECT = "{http://purl.org/dc/elements/1.1/}subject"
 XHTML = "http://www.w3.org/1999/xhtml"
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+DC_LANGUAGE = "{http://purl.org/dc/elements/1.1/}language"
+FEEDBURNER_ORIGLINK = "{http://rssnamespace.org/feedburner/ext/1.0}origLink"
+MEDIA = "{http://search.yahoo.com/mrss/}"
 # Namespaced RSS: 1.0, 0.90, and the UserLand namespace some RSS 2.0 feeds put on everything.
 _RSS_NAMESPACES = (
     "{http://purl.org/rss/1.0/}",
@@ -80,7 +84,21 @@ def _read(root: etree._Element | None, recovered: bool) -> ParsedFeed:
     if reader is None:
         raise ParseError(f"not a feed: the document is <{_local(root.tag)}>")
     fmt, entries = reader(root)
-    return ParsedFeed(format=fmt, entries=tuple(entries), recovered=recovered)
+    return ParsedFeed(
+        format=fmt, entries=tuple(entries), recovered=recovered, language=_language(root)
+    )
+
+
+def _language(root: etree._Element) -> str:
+    """The language a feed declares: RSS <language> (or dc:language) in its channel, else
+    xml:lang on the root (Atom)."""
+    for channel in (root, *root.iterchildren()):
+        for child in channel.iterchildren():
+            if _local(child.tag) == "language" or child.tag == DC_LANGUAGE:
+                return _text(child).strip()
+        if channel is not root and _local(channel.tag) == "channel":
+            break
+    return (root.get(XML_LANG) or "").strip()
 
 
 def _parse_mended(data: bytes) -> etree._Element | None:
@@ -140,6 +158,7 @@ def _rss_field_table() -> dict[str, str]:
     for name in ("published", "updated"):
         table[f"{{{ATOM}}}{name}"] = "date"
     table[f"{{{ATOM}}}link"] = "atom_link"
+    table[FEEDBURNER_ORIGLINK] = "origlink"
     return table
 
 
@@ -167,15 +186,48 @@ def _rss_item(item: etree._Element, with_base: bool) -> FeedEntry:
     link = fields.get("link", "").strip() or fields.get("atom_link", "")
     if not link and permalink.lower() != "false":
         link = guid if guid.startswith(("http://", "https://")) else ""
+    date = read_date(fields.get("date"))
+    bodies = [b for b in (fields.get("description", ""), _media_body(item)) if b.strip()]
+    content = fields.get("content", "")
+    if not content.strip() and bodies:
+        content = bodies.pop(0)
     return FeedEntry(
         title=fields.get("title", ""),
         link=link,
         guid=guid,
-        published_ms=to_ms(fields.get("date")),
-        content=fields.get("content") or fields.get("description", ""),
+        published_ms=date.ms if date else None,
+        content=content,
         categories=tuple(categories),
         base=(item.base or "") if with_base else "",
+        other_bodies=tuple(bodies),
+        original_link=fields.get("origlink", "").strip(),
+        zoned=date.zoned if date else True,
     )
+
+
+def _media_body(element: etree._Element) -> str:
+    """A body made of Media RSS fields (YouTube and podcast feeds have nothing else): the
+    thumbnail, then media:description (plain text unless it says it is HTML)."""
+    description: etree._Element | None = None
+    thumbnail = ""
+    for node in element.iter(f"{MEDIA}description", f"{MEDIA}thumbnail"):
+        if node.tag == f"{MEDIA}thumbnail":
+            thumbnail = thumbnail or node.get("url", "").strip()
+        elif description is None:
+            description = node
+    text = _text(description).strip() if description is not None else ""
+    if not text and not thumbnail:
+        return ""
+    parts = []
+    if thumbnail:
+        parts.append(f'<p><img src="{html.escape(thumbnail)}" alt=""></p>')
+    if text:
+        if description is not None and description.get("type", "plain").lower() == "html":
+            parts.append(text)
+        else:
+            paragraphs = html.escape(text, quote=False).replace("\n", "<br>")
+            parts.append(f"<p>{paragraphs}</p>")
+    return "".join(parts)
 
 
 # --- Atom --------------------------------------------------------------------------------
@@ -190,9 +242,11 @@ def _atom(root: etree._Element) -> tuple[str, Iterable[FeedEntry]]:
 
 def _atom_entry(entry: etree._Element, ns: str, with_base: bool) -> FeedEntry:
     dates: dict[str, str] = {}
-    link = content = summary = title = guid = ""
+    link = content = summary = title = guid = original = ""
     categories: list[str] = []
     for child in entry:
+        if child.tag == FEEDBURNER_ORIGLINK:
+            original = original or _text(child).strip()
         if not isinstance(child.tag, str) or not child.tag.startswith(f"{{{ns}}}"):
             continue
         local = _local(child.tag)
@@ -214,14 +268,21 @@ def _atom_entry(entry: etree._Element, ns: str, with_base: bool) -> FeedEntry:
     published = next(
         (dates[k] for k in ("published", "issued", "updated", "modified") if k in dates), None
     )
+    date = read_date(published)
+    bodies = [b for b in (summary, _media_body(entry)) if b.strip()]
+    if not content.strip() and bodies:
+        content = bodies.pop(0)
     return FeedEntry(
         title=title,
         link=link,
         guid=guid,
-        published_ms=to_ms(published),
-        content=content or summary,
+        published_ms=date.ms if date else None,
+        content=content,
         categories=tuple(categories),
         base=(entry.base or "") if with_base else "",
+        other_bodies=tuple(bodies),
+        original_link=original,
+        zoned=date.zoned if date else True,
     )
 
 

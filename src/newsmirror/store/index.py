@@ -17,7 +17,7 @@ from newsmirror.records import ArchivedArticle, SourceOutcome
 from newsmirror.store.identity import Known
 from newsmirror.store.layout import rank_of
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 _CHUNK = 500  # keys per IN (...) query, well under SQLite's variable limit
 
 _SCHEMA = """
@@ -70,7 +70,8 @@ CREATE TABLE IF NOT EXISTS fetches (
     error_kind TEXT,
     error TEXT,
     items INTEGER NOT NULL,
-    new_items INTEGER NOT NULL
+    new_items INTEGER NOT NULL,
+    notes TEXT
 );
 """
 
@@ -404,7 +405,7 @@ class Index:
             )
         self.db.execute(
             "INSERT INTO fetches (site, started_ms, elapsed_ms, status, outcome, error_kind,"
-            " error, items, new_items) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " error, items, new_items, notes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 outcome.slug,
                 fetched.started_ms or now_ms,
@@ -415,6 +416,7 @@ class Index:
                 outcome.error,
                 outcome.seen,
                 len(outcome.written),
+                "; ".join(outcome.notes) or None,
             ),
         )
 
@@ -431,17 +433,26 @@ def _create_schema(db: sqlite3.Connection) -> None:
     db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
 
+# Columns added to existing tables by later versions, so that an older index is upgraded in
+# place (keeping fetch state) rather than rebuilt.
+_ADDED_COLUMNS = (
+    *(("sources", column) for column in _SOURCE_COLUMNS_V2),
+    ("fetches", "notes TEXT"),  # version 3
+)
+
+
 def _migrate(db: sqlite3.Connection) -> None:
-    """Bring a version 1 index to version 2 in place (new tables, new source columns)."""
-    if db.execute("PRAGMA user_version").fetchone()[0] != 1:
+    """Bring a version 1 or 2 index to the current version in place (new tables, new
+    columns)."""
+    if db.execute("PRAGMA user_version").fetchone()[0] not in (1, 2):
         return
     db.execute("BEGIN IMMEDIATE")
     try:
-        if db.execute("PRAGMA user_version").fetchone()[0] == 1:  # no one migrated meanwhile
-            have = {row[1] for row in db.execute("PRAGMA table_info(sources)")}
-            for column in _SOURCE_COLUMNS_V2:
-                if column.split()[0] not in have:
-                    db.execute(f"ALTER TABLE sources ADD COLUMN {column}")
+        if db.execute("PRAGMA user_version").fetchone()[0] in (1, 2):  # nobody did meanwhile
+            for table, column in _ADDED_COLUMNS:
+                have = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+                if have and column.split()[0] not in have:
+                    db.execute(f"ALTER TABLE {table} ADD COLUMN {column}")
             _create_schema(db)
     except BaseException:
         db.execute("ROLLBACK")
