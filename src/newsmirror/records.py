@@ -47,9 +47,12 @@ class FeedEntry:
     content: str  # the body the feed ranks first (full text before summary)
     categories: tuple[str, ...] = ()
     base: str = ""  # xml:base in force for this entry, if any
-    # Other bodies the item offers, in the feed's order of preference after `content`
-    # (a description, a media:description with its thumbnail): the fullest one is archived.
+    # Other bodies the item offers, in the feed's order of preference after `content` (a
+    # description or summary): the fullest one is archived.
     other_bodies: tuple[str, ...] = ()
+    # A body made of Media RSS fields (a thumbnail and media:description), which is often only
+    # a picture's caption: archived when it holds clearly more than the item's own bodies.
+    media_body: str = ""
     # The publisher's own URL of the story when the item says so (feedburner:origLink).
     original_link: str = ""
     # False when the date named no zone: it is then in the feed's zone, which the parser

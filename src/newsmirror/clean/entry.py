@@ -86,13 +86,24 @@ def _article_link(entry: FeedEntry, site: Site, base: str) -> str:
     return url if url is not None and is_web_url(url) else ""
 
 
+# A media:description is often only a caption of the item's picture: it replaces the item's own
+# body when it holds half as much text again (a video feed's item has no other body at all).
+MEDIA_MARGIN = 1.5
+
+
 def fullest_body(entry: FeedEntry) -> str:
     """The body with the most text a reader would see, of all the item offers (full text,
-    summary, media description); the feed's own order decides between equals."""
-    if not entry.other_bodies:
-        return entry.content
-    bodies = (entry.content, *entry.other_bodies)
-    return max(enumerate(bodies), key=lambda item: (_fullness(item[1]), -item[0]))[1]
+    summary); the feed's own order decides between equals. The media body (a thumbnail and
+    media:description) wins only when it holds clearly more text, or the others nothing."""
+    best = entry.content
+    if entry.other_bodies:
+        bodies = (entry.content, *entry.other_bodies)
+        best = max(enumerate(bodies), key=lambda item: (_fullness(item[1]), -item[0]))[1]
+    if entry.media_body:
+        text, media = _fullness(best)
+        if (text == 0 and not media) or _fullness(entry.media_body)[0] > text * MEDIA_MARGIN:
+            return entry.media_body
+    return best
 
 
 _TAG = re.compile(r"<[^>]*>")
@@ -105,7 +116,8 @@ def _fullness(body: str) -> tuple[int, bool]:
 
 
 def _has_body(entry: FeedEntry) -> bool:
-    return any(_fullness(b) != (0, False) for b in (entry.content, *entry.other_bodies))
+    bodies = (entry.content, *entry.other_bodies, entry.media_body)
+    return any(_fullness(b) != (0, False) for b in bodies)
 
 
 def with_clean_body(candidate: Candidate) -> Candidate:

@@ -187,10 +187,9 @@ def _rss_item(item: etree._Element, with_base: bool) -> FeedEntry:
     if not link and permalink.lower() != "false":
         link = guid if guid.startswith(("http://", "https://")) else ""
     date = read_date(fields.get("date"))
-    bodies = [b for b in (fields.get("description", ""), _media_body(item)) if b.strip()]
-    content = fields.get("content", "")
-    if not content.strip() and bodies:
-        content = bodies.pop(0)
+    content, description = fields.get("content", ""), fields.get("description", "")
+    if not content.strip():
+        content, description = description, ""
     return FeedEntry(
         title=fields.get("title", ""),
         link=link,
@@ -199,7 +198,8 @@ def _rss_item(item: etree._Element, with_base: bool) -> FeedEntry:
         content=content,
         categories=tuple(categories),
         base=(item.base or "") if with_base else "",
-        other_bodies=tuple(bodies),
+        other_bodies=(description,) if description.strip() else (),
+        media_body=_media_body(item),
         original_link=fields.get("origlink", "").strip(),
         zoned=date.zoned if date else True,
     )
@@ -269,9 +269,8 @@ def _atom_entry(entry: etree._Element, ns: str, with_base: bool) -> FeedEntry:
         (dates[k] for k in ("published", "issued", "updated", "modified") if k in dates), None
     )
     date = read_date(published)
-    bodies = [b for b in (summary, _media_body(entry)) if b.strip()]
-    if not content.strip() and bodies:
-        content = bodies.pop(0)
+    if not content.strip():
+        content, summary = summary, ""
     return FeedEntry(
         title=title,
         link=link,
@@ -280,7 +279,8 @@ def _atom_entry(entry: etree._Element, ns: str, with_base: bool) -> FeedEntry:
         content=content,
         categories=tuple(categories),
         base=(entry.base or "") if with_base else "",
-        other_bodies=tuple(bodies),
+        other_bodies=(summary,) if summary.strip() else (),
+        media_body=_media_body(entry),
         original_link=original,
         zoned=date.zoned if date else True,
     )
