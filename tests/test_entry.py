@@ -272,3 +272,15 @@ def test_the_fullest_body_wins() -> None:
         "A real description."
     )
     assert fullest_body(entry(content="<p>ab</p>", other_bodies=("ab",))) == "<p>ab</p>"
+    # The same text with "..." after it does not cost the full text its links.
+    linked = '<p>At the <a href="https://w.example/">workshop</a>, I was asked to speak.</p>'
+    plain = "At the workshop, I was asked to speak...."
+    assert fullest_body(entry(content=linked, other_bodies=(plain,))) == linked
+    # A teaser gives way to a description that really holds more.
+    teaser, whole = "<p>Short teaser.</p>", "Short teaser. " + "And the whole story. " * 5
+    assert fullest_body(entry(content=teaser, other_bodies=(whole,))) == whole
+    # A picture's caption does not replace a description of about its length.
+    caption = '<p><img src="t.jpg"></p><p>As many as 70 greyhounds will have to be rehomed.</p>'
+    description = "One hundred years of greyhound racing is about to come to an end."
+    assert fullest_body(entry(content=description, media_body=caption)) == description
+    assert fullest_body(entry(content="", media_body=caption)) == caption

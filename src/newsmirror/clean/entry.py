@@ -86,24 +86,33 @@ def _article_link(entry: FeedEntry, site: Site, base: str) -> str:
     return url if url is not None and is_web_url(url) else ""
 
 
-# A media:description is often only a caption of the item's picture: it replaces the item's own
-# body when it holds half as much text again (a video feed's item has no other body at all).
+# A later body (a description after the full text) replaces an earlier one only when it holds
+# clearly more text: the same text with "..." after it is no reason to lose the links and
+# pictures of the full text. A media:description is often only a caption of the item's picture:
+# it needs half as much text again (a video feed's item has no other body at all).
+LATER_MARGIN = 1.2
 MEDIA_MARGIN = 1.5
 
 
 def fullest_body(entry: FeedEntry) -> str:
-    """The body with the most text a reader would see, of all the item offers (full text,
-    summary); the feed's own order decides between equals. The media body (a thumbnail and
-    media:description) wins only when it holds clearly more text, or the others nothing."""
+    """The body with the most text a reader would see, of all the item offers: the full text,
+    else a summary holding clearly more, else the media body (a thumbnail and
+    media:description) when it holds clearly more again, or when the others hold nothing."""
     best = entry.content
-    if entry.other_bodies:
-        bodies = (entry.content, *entry.other_bodies)
-        best = max(enumerate(bodies), key=lambda item: (_fullness(item[1]), -item[0]))[1]
-    if entry.media_body:
-        text, media = _fullness(best)
-        if (text == 0 and not media) or _fullness(entry.media_body)[0] > text * MEDIA_MARGIN:
-            return entry.media_body
+    for later, margin in (
+        *((b, LATER_MARGIN) for b in entry.other_bodies),
+        (entry.media_body, MEDIA_MARGIN),
+    ):
+        if later and _holds_more(later, best, margin):
+            best = later
     return best
+
+
+def _holds_more(later: str, earlier: str, margin: float) -> bool:
+    text, media = _fullness(earlier)
+    if text == 0 and not media:
+        return _fullness(later) != (0, False)
+    return _fullness(later)[0] > text * margin
 
 
 _TAG = re.compile(r"<[^>]*>")
