@@ -18,7 +18,7 @@ import pytest
 from conftest import REPO, git, git_mirror, rss, rss_item, write_config
 from faultserver import FaultServer
 from newsmirror.cli import EXIT_INTERRUPTED, EXIT_SOURCES_FAILED, main
-from newsmirror.store.index import Index
+from newsmirror.store.sqlite import SqliteStore
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07|\r")
 
@@ -155,7 +155,7 @@ def test_ctrl_c_ends_with_one_line_and_loses_nothing(tmp_path):
     files = list((root / "articles").rglob("*.md"))
     assert len(files) == 5  # each item once
     assert git(root, "status", "--porcelain", "--untracked-files=all") == ""
-    index = Index(root / ".newsmirror" / "index.sqlite")
+    index = SqliteStore(root / ".newsmirror" / "index.sqlite")
     try:
         assert len(index.all_paths()) == 5 and index.pending() == []
     finally:

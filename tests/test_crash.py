@@ -16,7 +16,7 @@ from conftest import REPO, git, git_mirror, rss, rss_item, write_config
 from newsmirror.cli import main
 from newsmirror.mirror import Mirror
 from newsmirror.store.article import parse
-from newsmirror.store.index import Index
+from newsmirror.store.sqlite import SqliteStore
 
 SOURCES = 24
 KILLS = 32
@@ -83,7 +83,7 @@ def _check_consistent(root: Path, expected: dict[str, set[str]]) -> None:
         *root.glob("*.tmp"),
     ]  # not .git: a background `git gc` may be changing it
     assert not leftovers, leftovers
-    index = Index(root / ".newsmirror" / "index.sqlite")
+    index = SqliteStore(root / ".newsmirror" / "index.sqlite")
     try:
         indexed = index.all_paths()
         assert index.pending() == []
@@ -103,7 +103,7 @@ def _check_consistent(root: Path, expected: dict[str, set[str]]) -> None:
 
 
 def _journal_size(root: Path) -> int:
-    index = Index(root / ".newsmirror" / "index.sqlite")
+    index = SqliteStore(root / ".newsmirror" / "index.sqlite")
     try:
         return len(index.pending())
     finally:
@@ -183,6 +183,7 @@ def test_journaled_articles_are_recovered_or_dropped(tmp_path, feed_server):
     mirror = Mirror.open(root)
     index, _ = mirror.fresh_index()
     from newsmirror.pipeline import _archive_all
+    from newsmirror.store import recovery
 
     real_write = mirror.writer.write
     written: list[str] = []
@@ -199,7 +200,7 @@ def test_journaled_articles_are_recovered_or_dropped(tmp_path, feed_server):
     assert len(index.pending()) == 3 and index.all_paths() == set()
     (root / written[1]).write_text("# cut short", encoding="utf-8")  # power loss mid-file
     (root / (written[0] + ".123.tmp")).write_text("half", encoding="utf-8")
-    assert mirror.recover(index) == 1
+    assert recovery.recover(index, mirror.archive) == 1
     assert index.all_paths() == {written[0]} and index.pending() == []
     assert not (root / written[1]).exists() and not list(root.rglob("*.tmp"))
     index.close()
@@ -297,7 +298,7 @@ def test_files_whose_index_rows_a_power_cut_lost_are_adopted_not_written_twice(
     assert len(written) == 3
     shutil.rmtree(state)
     shutil.copytree(saved, state)
-    index = Index(state / "index.sqlite")
+    index = SqliteStore(state / "index.sqlite")
     index.set_meta_durably("running", "4242")  # the mark survived; nothing after it did
     index.close()
     later = time.time() + 3600  # the undated item would now be dated an hour later
@@ -305,7 +306,7 @@ def test_files_whose_index_rows_a_power_cut_lost_are_adopted_not_written_twice(
     assert main(["-C", str(root), "run"]) == 0
     after = {p.relative_to(root).as_posix() for p in (root / "articles").rglob("*.md")}
     assert after == written  # nothing archived twice
-    index = Index(state / "index.sqlite")
+    index = SqliteStore(state / "index.sqlite")
     try:
         assert index.all_paths() == written
     finally:
@@ -333,14 +334,14 @@ def test_articles_of_a_source_that_failed_half_way_are_recovered_next_pass(tmp_p
 
     report = run_pass(mirror, commit=False)
     assert [o.error_kind for o in report.outcomes] == ["write"]
-    index = Index(root / ".newsmirror" / "index.sqlite")
+    index = SqliteStore(root / ".newsmirror" / "index.sqlite")
     try:
         assert len(index.pending()) == 3  # kept: two of its files exist, unindexed
     finally:
         index.close()
     assert main(["-C", str(root), "run", "--no-commit"]) == 0
     files = sorted(p.relative_to(root).as_posix() for p in (root / "articles").rglob("*.md"))
-    index = Index(root / ".newsmirror" / "index.sqlite")
+    index = SqliteStore(root / ".newsmirror" / "index.sqlite")
     try:
         assert len(files) == 3 and sorted(index.all_paths()) == files
         assert index.pending() == []

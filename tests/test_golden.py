@@ -18,7 +18,7 @@ import pytest
 
 from conftest import FIXTURES
 from newsmirror.cli import main
-from newsmirror.store.index import Index
+from newsmirror.store.sqlite import SqliteStore
 
 GOLDEN = FIXTURES / "golden"
 CLASSES = sorted(p.name for p in GOLDEN.iterdir() if p.is_dir())
@@ -48,7 +48,7 @@ def _written(root: Path) -> dict[str, str]:
 
 
 def _notes(root: Path) -> str:
-    index = Index(root / ".newsmirror" / "index.sqlite")
+    index = SqliteStore(root / ".newsmirror" / "index.sqlite")
     try:
         rows = index.db.execute(
             "SELECT site, notes FROM fetches WHERE notes IS NOT NULL ORDER BY site"

@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from conftest import git, git_mirror, rss, rss_item, write_config
 from newsmirror.cli import EXIT_STALE, main
 from newsmirror.config import Site
-from newsmirror.health import (
+from newsmirror.decide.health import is_stale
+from newsmirror.decide.schedule import (
     BACKOFF_BASE_MS,
     DUE_TOLERANCE_MS,
     HOUR_MS,
@@ -21,11 +22,10 @@ from newsmirror.health import (
     RETRY_AFTER_LIMIT_MS,
     backoff_ms,
     is_due,
-    is_stale,
     schedule_after,
 )
-from newsmirror.records import Fetched
-from newsmirror.store.index import Index, SourceState
+from newsmirror.records import Fetched, SourceState
+from newsmirror.store.sqlite import SqliteStore
 
 NOW = 1_800_000_000_000
 DAY_MS = 24 * HOUR_MS
@@ -127,8 +127,8 @@ def test_stale_means_nothing_new_for_longer_than_the_limit():
 # --- through whole passes -------------------------------------------------------------------
 
 
-def _index(root: Path) -> Index:
-    return Index(root / ".newsmirror" / "index.sqlite")
+def _index(root: Path) -> SqliteStore:
+    return SqliteStore(root / ".newsmirror" / "index.sqlite")
 
 
 def test_retry_after_makes_later_passes_wait_and_force_asks_anyway(tmp_path, feed_server, capsys):
@@ -282,7 +282,7 @@ def test_an_index_of_the_previous_schema_is_upgraded_keeping_fetch_state(tmp_pat
         "PRAGMA user_version=1;"
     )
     db.close()
-    index = Index(path)
+    index = SqliteStore(path)
     try:
         kept = index.source("a")
         assert kept is not None and kept.etag == "E" and kept.failures == 2
@@ -305,7 +305,7 @@ def test_an_index_of_schema_2_gains_the_notes_of_fetches(tmp_path):
         "PRAGMA user_version=2;"
     )
     db.close()
-    index = Index(path)
+    index = SqliteStore(path)
     try:
         rows = index.db.execute("SELECT site, items, notes FROM fetches").fetchall()
         assert rows == [("a", 3, None)]  # kept, with the new column
@@ -342,7 +342,7 @@ def test_a_new_url_in_the_configuration_starts_the_source_afresh(tmp_path, feed_
 
 
 def test_a_hostile_error_message_cannot_put_markup_into_status_md():
-    from newsmirror.health import health_of
+    from newsmirror.decide.health import health_of
     from newsmirror.publish.status import render_status
     from test_hostile_pass import MARKDOWN_SCRIPT_LINK
     from test_sanitize import dangers

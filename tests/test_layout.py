@@ -4,8 +4,8 @@ import re
 from collections import defaultdict
 
 from newsmirror.clean.entry import key_hash
-from newsmirror.records import Article, Candidate
-from newsmirror.store.identity import Known, new_candidates
+from newsmirror.decide.items import new_candidates
+from newsmirror.records import Article, Candidate, Known
 from newsmirror.store.layout import date_path, flat_id_of, key_hash_of, rank_of
 
 UTC8 = 8 * 60
@@ -67,7 +67,7 @@ def test_new_candidates_match_by_guid_or_link_and_come_oldest_first():
 
 def test_place_continues_flat_ids_and_falls_back_to_dates():
     from newsmirror.config import Site
-    from newsmirror.store.identity import place
+    from newsmirror.decide.items import place
 
     flat = Site("法广", "rfi", "https://a.org/f", layout="flat")
     fresh = [_candidate(1, 100, guid="g1"), _candidate(2, 200, guid="g2")]
@@ -82,7 +82,7 @@ def test_place_continues_flat_ids_and_falls_back_to_dates():
 
 def test_place_never_reuses_a_taken_path():
     from newsmirror.config import Site
-    from newsmirror.store.identity import place
+    from newsmirror.decide.items import place
 
     site = Site("s", "s", "https://a.org/f")
     fresh = [_candidate(1, 0, guid="g")]

@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 
 from newsmirror.clean.entry import to_candidate
 from newsmirror.config import from_dict
+from newsmirror.decide.items import new_candidates, place
 from newsmirror.errors import ConfigError
-from newsmirror.records import FeedEntry
-from newsmirror.store.identity import Known, new_candidates, place
+from newsmirror.records import FeedEntry, Known
 
 NOW = 1_700_000_000_000
 RESERVED = re.compile(r"^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\..*)?$", re.IGNORECASE)

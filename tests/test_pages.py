@@ -2,7 +2,7 @@ from pathlib import Path
 
 from newsmirror.config import Config, Site
 from newsmirror.publish.pages import link_target, render_list, render_readme
-from newsmirror.store.index import ListEntry
+from newsmirror.records import ListEntry
 
 SITE = Site("德国之声", "dw", "https://a.org/f")
 CONFIG = Config(path=Path("newsmirror.toml"), sites=(SITE,))

@@ -22,7 +22,7 @@ from newsmirror.errors import ConfigError, LockedError, NewsmirrorError
 
 if TYPE_CHECKING:  # the command modules are imported by the commands that need them
     from newsmirror.config import Config
-    from newsmirror.health import SourceHealth
+    from newsmirror.decide.health import SourceHealth
     from newsmirror.pipeline import PassReport
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED, EXIT_STALE = 0, 1, 2, 3, 4
@@ -414,7 +414,7 @@ def cmd_build(root: Path, args: argparse.Namespace) -> int:
     with mirror.lock():
         index, reindexed = mirror.fresh_index()
         with index:
-            changed = mirror.build(index)
+            changed = mirror.pages.build(index, int(time.time() * 1000))
     if reindexed:
         print(f"Rebuilt the index from {plural(reindexed.articles, 'archive file')} first.")
     print(
@@ -425,10 +425,11 @@ def cmd_build(root: Path, args: argparse.Namespace) -> int:
 
 def cmd_reindex(root: Path, args: argparse.Namespace) -> int:
     from newsmirror.mirror import Mirror
+    from newsmirror.store import rebuild
 
     mirror = Mirror.open(root)
     with mirror.lock(), mirror.open_index() as index:
-        report = mirror.reindex(index)
+        report = rebuild.reindex(index, mirror.archive)
     for bad in report.unreadable:
         print(f"  not an article file, skipped: {bad.path} ({bad.reason})")
     print(f"Indexed {plural(report.articles, 'article')} in {report.seconds:.2f} s.")
@@ -438,6 +439,7 @@ def cmd_reindex(root: Path, args: argparse.Namespace) -> int:
 
 def cmd_status(root: Path, args: argparse.Namespace) -> int:
     from newsmirror.mirror import Mirror
+    from newsmirror.publish.site import healths as site_healths
 
     mirror = Mirror.open(root)
     _warn(mirror.config)
@@ -446,7 +448,7 @@ def cmd_status(root: Path, args: argparse.Namespace) -> int:
         with mirror.lock():
             index, _ = mirror.fresh_index()
             with index:
-                healths = mirror.healths(index)
+                healths = site_healths(mirror.config, index, int(time.time() * 1000))
     except LockedError:
         # A run is going on: show the state its last pass left (the index is readable while
         # it is written), rather than nothing.
@@ -455,7 +457,7 @@ def cmd_status(root: Path, args: argparse.Namespace) -> int:
             if not index.is_current():
                 print("A run is in progress, and no pass has completed before it.")
                 return EXIT_OK
-            healths = mirror.healths(index)
+            healths = site_healths(mirror.config, index, int(time.time() * 1000))
     if running:
         print("A run is in progress: this is the state after the last completed pass.")
     offset = mirror.config.offset_minutes

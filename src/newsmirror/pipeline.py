@@ -18,20 +18,31 @@ from pathlib import Path
 
 from newsmirror.clean.entry import feed_zone_minutes, identify, with_clean_body
 from newsmirror.config import Config, Site
+from newsmirror.decide.health import SourceHealth, all_failing
+from newsmirror.decide.items import new_candidates, place
+from newsmirror.decide.schedule import HOUR_MS, heartbeat_due, is_due, schedule_after
+from newsmirror.decide.sources import current_state, next_state, unchanged
 from newsmirror.errors import ParseError
 from newsmirror.events import Observer, PassPlanned, SourceFinished, SourceStarted, Stage, ignore
 from newsmirror.fetch.http import FetchPolicy, Request, fetch_all
-from newsmirror.health import HOUR_MS, SourceHealth, is_due, schedule_after
 from newsmirror.mirror import Mirror, ReindexReport, copy_index
 from newsmirror.parse import parse_feed
-from newsmirror.publish.pages import list_path
+from newsmirror.publish.commits import commit_message, count
+from newsmirror.publish.site import healths, is_derived
 from newsmirror.publish.status import STATUS_PATH
-from newsmirror.records import ArchivedArticle, Candidate, Fetched, ParsedFeed, SourceOutcome
+from newsmirror.records import (
+    ArchivedArticle,
+    Candidate,
+    Fetched,
+    ParsedFeed,
+    SourceOutcome,
+    SourceState,
+)
 from newsmirror.repo import git, remote
 from newsmirror.repo.remote import PushResult
 from newsmirror.store import article as article_format
-from newsmirror.store.identity import new_candidates, place
-from newsmirror.store.index import Index, SourceState
+from newsmirror.store import files, rebuild, recovery
+from newsmirror.store.base import Store
 from newsmirror.store.layout import date_path, flat_id_of
 from newsmirror.workers import child_observer, plan_shards, run_shards, worker_count
 
@@ -84,30 +95,30 @@ def run_pass(
         if mirror.replay_marker.exists():  # a run killed while replaying onto the remote's
             git.clear_stale_locks(mirror.root)
             remote.finish_replay(mirror.root, mirror.replay_marker)
-        index, reindexed = mirror.fresh_index()
-        with index:
-            recovered = mirror.recover(index)
-            outcomes = _archive_all(mirror, index, force, observer)
-            healths = mirror.healths(index)
+        store, reindexed = mirror.fresh_index()
+        with store:
+            recovered = recovery.recover(store, mirror.archive)
+            outcomes = _archive_all(mirror, store, force, observer)
+            now_ms = _now_ms()
+            found = healths(mirror.config, store, now_ms)
             observer(Stage("pages"))
-            changed = _publish(mirror, index, healths)
+            changed = mirror.pages.owed(store, found, now_ms)
             is_repo = commit and _repository_for_commits(mirror, notes)
             committed, heartbeat = False, False
             if is_repo:
                 observer(Stage("commit"))
-                committed, heartbeat = _commit(mirror, index, changed, outcomes, healths)
-            with index.transaction():
+                committed, heartbeat = _commit(mirror, store, changed, outcomes, found, now_ms)
+            with store.transaction():
                 if is_repo or not git.is_repo(mirror.root):  # committed, or nowhere to commit
-                    index.clear_todo("commit", changed)
-                index.set_meta("head", mirror.current_head() or "")
+                    store.clear_todo("commit", changed)
+                store.set_meta("head", git.head_of(mirror.root) or "")
             pushed = None
             if push and is_repo:
                 observer(Stage("push"))
-                pushed = _push(mirror, index, committed)
-            mirror.finished(index)
-            stale = tuple(h.site.slug for h in healths if h.stale)
-            enabled = [h for h in healths if h.site.enabled]
-            all_failing = bool(enabled) and all(h.failing for h in enabled)
+                pushed = _push(mirror, store, committed)
+            recovery.finished(store)
+            stale = tuple(h.site.slug for h in found if h.stale)
+            failing = all_failing(found)
     return PassReport(
         tuple(outcomes),
         tuple(changed),
@@ -117,7 +128,7 @@ def run_pass(
         {s.slug: s for s in mirror.config.sites},
         recovered,
         stale,
-        all_failing,
+        failing,
         pushed,
         tuple(notes),
         heartbeat,
@@ -132,9 +143,9 @@ def dry_run(mirror: Mirror, force: bool = False, observer: Observer = ignore) ->
     with tempfile.TemporaryDirectory(prefix="newsmirror-dry-run-") as temp:
         view = mirror.with_state_dir(Path(temp))
         copy_index(mirror.index_path, view.index_path)
-        index, reindexed = view.fresh_index()
-        with index:
-            outcomes = _archive_all(view, index, force, observer, dry=True)
+        store, reindexed = view.fresh_index()
+        with store:
+            outcomes = _archive_all(view, store, force, observer, dry=True)
     return PassReport(
         tuple(outcomes),
         (),
@@ -162,10 +173,11 @@ def _repository_for_commits(mirror: Mirror, notes: list[str]) -> bool:
 
 def _commit(
     mirror: Mirror,
-    index: Index,
+    store: Store,
     changed: list[str],
     outcomes: Sequence[SourceOutcome],
-    healths: list[SourceHealth],
+    found: list[SourceHealth],
+    now_ms: int,
 ) -> tuple[bool, bool]:
     """Commit the pass's paths with a message counting what the commit holds; with nothing
     to commit for `heartbeat_days`, commit status.md anyway (a heartbeat), so that a schedule
@@ -173,26 +185,24 @@ def _commit(
     root = mirror.root
     git.clear_stale_locks(root)  # a killed git leaves them; git then refuses to work
     heartbeat = False
-    if not changed and _heartbeat_due(mirror):
-        mirror.write_status(index, healths, force=True)
+    days = mirror.config.heartbeat_days
+    if not changed and heartbeat_due(git.last_commit_ms(root), now_ms, days):
+        mirror.pages.write_status(store, found, now_ms, force=True)
         changed, heartbeat = [STATUS_PATH], True
     if not changed:
         return False, False
     git.stage(root, changed)
-    message = commit_message(mirror, git.staged(root), outcomes, heartbeat)
+    staged = git.staged(root)
+    message = commit_message(mirror.config, mirror.site_of, staged, outcomes, heartbeat)
     # A heartbeat commits even when status.md came out the same: activity is what counts.
     return git.commit_staged(root, message, allow_empty=heartbeat), heartbeat
 
 
-def _heartbeat_due(mirror: Mirror) -> bool:
-    days = mirror.config.heartbeat_days
-    last = git.last_commit_ms(mirror.root)
-    if days <= 0 or last is None:
-        return False
-    return time.time() * 1000 - last >= days * 24 * HOUR_MS
+def _now_ms() -> int:
+    return int(time.time() * 1000)
 
 
-def _push(mirror: Mirror, index: Index, committed: bool) -> PushResult | None:
+def _push(mirror: Mirror, store: Store, committed: bool) -> PushResult | None:
     """Push what this pass (or an earlier one that could not push) committed; None when the
     remote already has everything."""
     root = mirror.root
@@ -201,13 +211,13 @@ def _push(mirror: Mirror, index: Index, committed: bool) -> PushResult | None:
         return None
 
     def refresh() -> list[str]:  # after replaying onto someone else's commits
-        if not mirror.catch_up(index):
-            mirror.reindex(index)
-        return mirror.rewrite_pages(index)
+        if not rebuild.catch_up(store, mirror.archive):
+            rebuild.reindex(store, mirror.archive)
+        return mirror.pages.rewrite(store, _now_ms())
 
-    result = remote.publish(root, refresh, mirror.is_derived, mirror.replay_marker)
-    with index.transaction():
-        index.set_meta("head", mirror.current_head() or "")
+    result = remote.publish(root, refresh, is_derived, mirror.replay_marker)
+    with store.transaction():
+        store.set_meta("head", git.head_of(root) or "")
     return result
 
 
@@ -223,7 +233,7 @@ class Asking:
 
 def _archive_all(
     mirror: Mirror,
-    index: Index,
+    index: Store,
     force: bool = False,
     observer: Observer = ignore,
     dry: bool = False,
@@ -255,12 +265,17 @@ def _archive_all(
     if dry:
         return outcomes + waiting
     observer(Stage("index"))
-    mirror.writer.sync()  # one sync for the pass: files are durable before the index has them
+    # One sync for the pass, whichever process wrote the files: durable before the store has
+    # them. A failure that may have left journaled files counts too (recovery reads them).
+    if any(o.written or o.error_kind in _JOURNAL_LEFT for o in outcomes):
+        files.sync_filesystem(mirror.root)
     by_slug = {s.slug: s for s in config.sites}
     with index.transaction():
         for outcome in outcomes:
             index.add_articles(outcome.written)
-            index.record_outcome(outcome, asking.now_ms, by_slug[outcome.slug].url)
+            site = by_slug[outcome.slug]
+            index.put_source(next_state(states[site.slug], site, outcome, asking.now_ms))
+            index.log_fetch(outcome, asking.now_ms)
         if not any(o.error_kind in _JOURNAL_LEFT for o in outcomes):
             index.clear_pending()  # every journaled file of this pass is written and indexed
         index.add_todo("list", {o.slug for o in outcomes if o.written})
@@ -295,15 +310,6 @@ def _archive_in_child(
         return archive_sources(mirror, index, shard, states, asking, child_observer())
 
 
-def current_state(site: Site, state: SourceState | None) -> SourceState | None:
-    """A source's recorded state, unless it belongs to another URL than the configured one:
-    a new `url` starts afresh (no validators, no failures, no schedule). The state of an index
-    from before moves were recorded knows only `url`, which was then the configured one."""
-    if state is None or (state.config_url or state.url) != site.url:
-        return None
-    return state
-
-
 def fetch_policy(config: Config) -> FetchPolicy:
     return FetchPolicy(
         config.concurrency,
@@ -317,7 +323,7 @@ def fetch_policy(config: Config) -> FetchPolicy:
 
 def archive_sources(
     mirror: Mirror,
-    index: Index,
+    index: Store,
     sites: list[Site],
     states: dict[str, SourceState | None],
     asking: Asking,
@@ -378,7 +384,7 @@ def _request(site: Site, state: SourceState | None, force: bool = False) -> Requ
 
 def process_source(
     mirror: Mirror,
-    index: Index,
+    index: Store,
     site: Site,
     fetched: Fetched,
     state: SourceState | None,
@@ -390,12 +396,7 @@ def process_source(
     if fetched.not_modified or fetched.body is None:
         return SourceOutcome(site.slug, fetched, unchanged=True)
     body_hash = _body_hash(site, fetched.body)
-    if (
-        not asking.force
-        and state is not None
-        and state.body_hash == body_hash
-        and state.failures == 0
-    ):
+    if unchanged(state, body_hash, asking.force):
         return SourceOutcome(site.slug, fetched, unchanged=True, body_hash=body_hash)
     try:
         feed = parse_feed(fetched.body, fetched.content_type)
@@ -425,7 +426,7 @@ def _body_hash(site: Site, body: bytes) -> str:
 
 def _archive_new(
     mirror: Mirror,
-    index: Index,
+    index: Store,
     site: Site,
     fetched: Fetched,
     feed: ParsedFeed,
@@ -441,7 +442,7 @@ def _archive_new(
             candidates.append(found)
         elif not found.quiet:
             skipped[found.reason] += 1
-    notes = tuple(f"{_count(n, 'item')} skipped: {reason}" for reason, n in skipped.items())
+    notes = tuple(f"{count(n, 'item')} skipped: {reason}" for reason, n in skipped.items())
     hashes, links = [c.key_hash for c in candidates], [c.link_key for c in candidates]
     if asking.force and not asking.dry:
         _forget_known_without_files(mirror, index, site, hashes, links)
@@ -450,7 +451,7 @@ def _archive_new(
         return [], notes
     fresh = [with_clean_body(c) for c in fresh]  # only new articles pay for cleaning
     cuts = Counter(c.cut for c in fresh if c.cut)
-    notes += tuple(f"{_count(n, 'body')} cut: {why}" for why, n in cuts.items())
+    notes += tuple(f"{count(n, 'body')} cut: {why}" for why, n in cuts.items())
     offset = mirror.config.offset_minutes
     wanted = [date_path(site.slug, c.article.published_ms, c.key_hash, offset) for c in fresh]
     lowest = index.lowest_flat_id(site.slug) if site.layout == "flat" else None
@@ -465,7 +466,7 @@ def _archive_new(
 
 
 def _forget_known_without_files(
-    mirror: Mirror, index: Index, site: Site, hashes: list[str], links: list[str]
+    mirror: Mirror, index: Store, site: Site, hashes: list[str], links: list[str]
 ) -> None:
     """`run --force`: an item the index knows but whose file is gone (deleted by hand, say)
     is forgotten, so that it is archived again."""
@@ -488,65 +489,3 @@ def _archived(site: Site, path: str, candidate: Candidate) -> ArchivedArticle:
         link_key=candidate.link_key,
         flat_id=flat_id_of(path),
     )
-
-
-def _publish(mirror: Mirror, index: Index, healths: list[SourceHealth]) -> list[str]:
-    """Rewrite the lists of sites that got articles (in this pass or in one that was
-    interrupted), the README and status.md when they changed; every path to commit."""
-    owed = set(index.todo("list"))
-    to_commit = []
-    for site in mirror.config.sites:
-        if site.slug in owed:
-            mirror.write_list(index, site)  # owed to git even when unchanged by this pass
-            to_commit.append(list_path(site))
-    lists_changed = bool(to_commit)
-    if mirror.write_readme(index):
-        to_commit.append("README.md")
-    if mirror.write_status(index, healths, force=lists_changed):
-        to_commit.append(STATUS_PATH)
-    with index.transaction():
-        index.add_todo("commit", to_commit)
-        index.clear_todo("list", owed)
-    return index.todo("commit")
-
-
-def commit_message(
-    mirror: Mirror,
-    staged: Sequence[tuple[str, str]],
-    outcomes: Sequence[SourceOutcome],
-    heartbeat: bool = False,
-) -> str:
-    """The commit's message, counting the article files the commit adds (what it really
-    holds: a recovery's articles too), by site, and naming the sources that failed."""
-    names = {s.slug: s.name for s in mirror.config.sites}
-    added = Counter(
-        mirror.site_of(path)
-        for status, path in staged
-        if status.startswith("A") and path.startswith("articles/") and path.endswith(".md")
-    )
-    total = sum(added.values())
-    failed = [o for o in outcomes if not o.ok]
-    if total:
-        subject = f"Archive {_count(total, 'new article')}"
-        ranked = sorted(added.items(), key=lambda item: (-item[1], item[0]))
-        subject += " from " + ", ".join(f"{names.get(s, s)} {n}" for s, n in ranked[:5])
-        if len(ranked) > 5:
-            subject += f" and {_count(len(ranked) - 5, 'more site')}"
-    elif heartbeat:
-        days = mirror.config.heartbeat_days
-        subject = f"Heartbeat: nothing new to commit for {days:g} days (keeps the schedule alive)"
-    elif failed:
-        subject = "Update source status"
-    else:
-        subject = "Update mirror pages"
-    lines = [subject]
-    if failed:
-        lines += ["", f"{_count(len(failed), 'source')} failed:"]
-        lines += [
-            f"- {names.get(o.slug, o.slug)} ({o.slug}): {o.error_kind}: {o.error}" for o in failed
-        ]
-    return "\n".join(lines) + "\n"
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"

@@ -142,3 +142,60 @@ class SourceOutcome:
     @property
     def ok(self) -> bool:
         return self.error_kind is None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceState:
+    """What is known of one source between passes: where it is fetched, its validators, its
+    failures and schedule. Decided by `decide.sources.next_state`, kept by the store."""
+
+    slug: str
+    url: str  # where it is fetched now (its configured URL, or where it moved)
+    last_attempt_ms: int | None = None
+    last_success_ms: int | None = None
+    last_error_ms: int | None = None
+    last_error_kind: str | None = None
+    last_error: str | None = None
+    failures: int = 0  # in a row
+    etag: str | None = None
+    last_modified: str | None = None
+    body_hash: str | None = None  # of the last body read in full, with the site's settings
+    config_url: str | None = None  # the configured URL this state belongs to
+    first_attempt_ms: int | None = None
+    last_new_ms: int | None = None  # the last pass that archived an article from it
+    next_fetch_ms: int | None = None  # None: at the next pass
+    wait_reason: str | None = None
+    moved_from: str | None = None
+    moved_ms: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ListEntry:
+    """One article as a list page shows it."""
+
+    path: str
+    published_ms: int
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class Known:
+    """What the store already holds for one site, restricted to the keys asked about."""
+
+    key_hashes: frozenset[str]
+    link_keys: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class FetchRecord:
+    """One fetch of a source, as its history keeps it."""
+
+    started_ms: int
+    elapsed_ms: int
+    status: int
+    outcome: str  # fetched, unchanged, not-modified, failed
+    error_kind: str | None
+    error: str | None
+    items: int
+    new_items: int
+    notes: str | None = None

@@ -14,6 +14,7 @@ from newsmirror.errors import MirrorError
 from newsmirror.mirror import STATE_DIR, Mirror, ReindexReport
 from newsmirror.publish.pages import LISTS, README_MARK
 from newsmirror.repo import git
+from newsmirror.store import rebuild
 from newsmirror.store.layout import ARTICLES
 from newsmirror.workflow import InstallSource
 
@@ -54,9 +55,9 @@ def init(
     created_repo, repository = _create(root, sites, source, notes)
     mirror = Mirror.open(root)
     with mirror.open_index() as index:
-        report = mirror.reindex(index)
+        report = rebuild.reindex(index, mirror.archive)
         if not adopt:  # an adopted archive keeps its README until the first run or build
-            mirror.write_readme(index)
+            mirror.pages.write_readme(index)
     paths = [config_module.CONFIG_NAME, ".gitignore", workflow.WORKFLOW_PATH]
     if adopt:
         paths += [ARTICLES, LISTS, "README.md"]  # an archive not yet in git is committed as it is

@@ -6,7 +6,7 @@ import re
 from collections.abc import Collection, Sequence
 
 from newsmirror.config import Config, Site
-from newsmirror.store.index import ListEntry
+from newsmirror.records import ListEntry
 from newsmirror.store.layout import local_time
 
 LISTS = "lists"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
-from newsmirror.health import SourceHealth
+from newsmirror.decide.health import SourceHealth
 
 STATUS_PATH = "status.md"
 

@@ -103,6 +103,11 @@ def head(root: Path) -> str | None:
     return result.stdout.strip() or None
 
 
+def head_of(root: Path) -> str | None:
+    """HEAD of the repository `root` is in, or None when it is in none (or has no commit)."""
+    return head(root) if is_repo(root) else None
+
+
 def has_commit(root: Path, commit: str) -> bool:
     result = run(root, "cat-file", "-e", f"{commit}^{{commit}}", check=False)
     return result.returncode == 0
@@ -250,3 +255,43 @@ def commit_message_of(root: Path, commit: str = "HEAD") -> str:
 def is_shallow(root: Path) -> bool:
     result = run(root, "rev-parse", "--is-shallow-repository", check=False)
     return result.stdout.strip() == "true"
+
+
+class Repository:
+    """The history a mirror's files come from, as the store's rebuild and recovery ask about
+    it (`store.rebuild.History`): git here; a mirror outside git has `NoHistory`."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def head(self) -> str | None:
+        return head(self.root)
+
+    def has(self, commit: str) -> bool:
+        return has_commit(self.root, commit)
+
+    def changes(self, old: str, new: str, under: str) -> list[tuple[str, str]] | None:
+        return changed_between(self.root, old, new, under)
+
+    def untracked(self, under: str) -> list[str] | None:
+        return untracked(self.root, under)
+
+
+class NoHistory:
+    """A mirror that is not in a repository: no commits to follow, every file to list."""
+
+    def head(self) -> str | None:
+        return None
+
+    def has(self, commit: str) -> bool:
+        return False
+
+    def changes(self, old: str, new: str, under: str) -> list[tuple[str, str]] | None:
+        return None
+
+    def untracked(self, under: str) -> list[str] | None:
+        return None
+
+
+def history_of(root: Path) -> Repository | NoHistory:
+    return Repository(root) if is_repo(root) else NoHistory()

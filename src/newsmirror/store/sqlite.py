@@ -1,7 +1,10 @@
-"""The SQLite index: derived from the archive files, never the record itself.
+"""The SQLite store (the index): every interface of `store.base` in one embedded database.
 
-It answers the hot questions (is this item known? what are a site's newest articles?)
-without reading or listing the archive folders, and keeps each source's fetch state.
+Derived from the archive files, never the record itself: it answers the hot questions (is this
+item known? what are a site's newest articles?) without reading or listing the archive
+folders, and keeps each source's state, its recent fetches, the journal and work owed. Its
+schema is numbered (`PRAGMA user_version`) and brought up to date in place by `MIGRATIONS`, so
+that source state, which no file holds, survives an upgrade.
 """
 
 from __future__ import annotations
@@ -10,11 +13,17 @@ import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import astuple, fields
 from pathlib import Path
 
-from newsmirror.records import ArchivedArticle, SourceOutcome
-from newsmirror.store.identity import Known
+from newsmirror.records import (
+    ArchivedArticle,
+    FetchRecord,
+    Known,
+    ListEntry,
+    SourceOutcome,
+    SourceState,
+)
 from newsmirror.store.layout import rank_of
 
 SCHEMA_VERSION = 3
@@ -87,44 +96,15 @@ _SOURCE_COLUMNS_V2 = (
     "moved_from TEXT",
     "moved_ms INTEGER",
 )
-_SOURCE_FIELDS = (
-    "slug, url, last_attempt_ms, last_success_ms, last_error_ms, last_error_kind, last_error,"
-    " failures, etag, last_modified, body_hash, config_url, first_attempt_ms, last_new_ms,"
-    " next_fetch_ms, wait_reason, moved_from, moved_ms"
-)
+_SOURCE_FIELDS = ", ".join(f.name for f in fields(SourceState))  # the columns, in its order
 _ARTICLE_FIELDS = "path, site, published_ms, title, url, key_hash, link_key, flat_id"
+_FETCH_FIELDS = (
+    "started_ms, elapsed_ms, status, outcome, error_kind, error, items, new_items, notes"
+)
+FETCH_HISTORY = 50  # fetches kept per source
 
 
-@dataclass(frozen=True, slots=True)
-class SourceState:
-    slug: str
-    url: str
-    last_attempt_ms: int | None
-    last_success_ms: int | None
-    last_error_ms: int | None
-    last_error_kind: str | None
-    last_error: str | None
-    failures: int
-    etag: str | None
-    last_modified: str | None
-    body_hash: str | None
-    config_url: str | None = None
-    first_attempt_ms: int | None = None
-    last_new_ms: int | None = None
-    next_fetch_ms: int | None = None
-    wait_reason: str | None = None
-    moved_from: str | None = None
-    moved_ms: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ListEntry:
-    path: str
-    published_ms: int
-    title: str
-
-
-class Index:
+class SqliteStore:
     def __init__(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -153,7 +133,7 @@ class Index:
     def close(self) -> None:
         self.db.close()
 
-    def __enter__(self) -> Index:
+    def __enter__(self) -> SqliteStore:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -341,68 +321,16 @@ class Index:
     def clear_todo(self, kind: str, items: Iterable[str]) -> None:
         self.db.executemany("DELETE FROM todo WHERE kind=? AND item=?", ((kind, i) for i in items))
 
-    def record_outcome(self, outcome: SourceOutcome, now_ms: int, config_url: str) -> None:
-        """Update a source's state from one pass (`config_url`: the URL its configuration
-        names; the URL fetched may be where a permanent redirect moved it)."""
-        if outcome.skipped_until_ms is not None:
-            return  # not asked this pass: nothing happened to record
+    def put_source(self, state: SourceState) -> None:
+        """Keep a source's state as `decide.sources.next_state` made it (every field)."""
+        row = astuple(state)
+        marks = ",".join("?" * len(row))
+        self.db.execute(f"INSERT OR REPLACE INTO sources ({_SOURCE_FIELDS}) VALUES ({marks})", row)
+
+    def log_fetch(self, outcome: SourceOutcome, now_ms: int) -> None:
+        """Keep one fetch in the source's history, and only the newest `FETCH_HISTORY` of
+        them: the history is for `status`, not a log that grows forever."""
         fetched = outcome.fetched
-        url = fetched.moved_to or fetched.url
-        moved = fetched.moved_to is not None
-        self.db.execute(
-            "INSERT OR IGNORE INTO sources (slug, url, config_url) VALUES (?, ?, ?)",
-            (outcome.slug, url, config_url),
-        )
-        # A new configured URL starts afresh: the old feed's validators, body, failure count
-        # and move say nothing about the new one.
-        self.db.execute(
-            "UPDATE sources SET etag=NULL, last_modified=NULL, body_hash=NULL, failures=0,"
-            " moved_from=NULL, moved_ms=NULL WHERE slug=? AND config_url IS NOT NULL"
-            " AND config_url IS NOT ?",
-            (outcome.slug, config_url),
-        )
-        self.db.execute(
-            "UPDATE sources SET url=?, last_attempt_ms=?,"
-            " first_attempt_ms=COALESCE(first_attempt_ms, ?),"
-            " moved_from=CASE WHEN ? THEN ? ELSE moved_from END,"
-            " moved_ms=CASE WHEN ? THEN ? ELSE moved_ms END,"
-            " config_url=?, next_fetch_ms=?, wait_reason=? WHERE slug=?",
-            (
-                url,
-                now_ms,
-                now_ms,
-                moved,
-                fetched.url,
-                moved,
-                now_ms,
-                config_url,
-                outcome.next_fetch_ms,
-                outcome.wait_reason,
-                outcome.slug,
-            ),
-        )
-        if outcome.ok:
-            self.db.execute(
-                "UPDATE sources SET last_success_ms=?, failures=0,"
-                " etag=COALESCE(?, etag), last_modified=COALESCE(?, last_modified),"
-                " body_hash=COALESCE(?, body_hash),"
-                " last_new_ms=CASE WHEN ? THEN ? ELSE last_new_ms END WHERE slug=?",
-                (
-                    now_ms,
-                    fetched.etag,
-                    fetched.last_modified,
-                    outcome.body_hash,
-                    bool(outcome.written),
-                    now_ms,
-                    outcome.slug,
-                ),
-            )
-        else:
-            self.db.execute(
-                "UPDATE sources SET last_error_ms=?, last_error_kind=?, last_error=?,"
-                " failures=failures+1 WHERE slug=?",
-                (now_ms, outcome.error_kind, outcome.error, outcome.slug),
-            )
         self.db.execute(
             "INSERT INTO fetches (site, started_ms, elapsed_ms, status, outcome, error_kind,"
             " error, items, new_items, notes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -419,6 +347,18 @@ class Index:
                 "; ".join(outcome.notes) or None,
             ),
         )
+        self.db.execute(
+            "DELETE FROM fetches WHERE site=? AND id NOT IN"
+            " (SELECT id FROM fetches WHERE site=? ORDER BY id DESC LIMIT ?)",
+            (outcome.slug, outcome.slug, FETCH_HISTORY),
+        )
+
+    def fetch_history(self, slug: str, limit: int) -> list[FetchRecord]:
+        rows = self.db.execute(
+            f"SELECT {_FETCH_FIELDS} FROM fetches WHERE site=? ORDER BY id DESC LIMIT ?",
+            (slug, limit),
+        )
+        return [FetchRecord(*row) for row in rows]
 
 
 def _article_row(a: ArchivedArticle) -> tuple:
@@ -433,26 +373,41 @@ def _create_schema(db: sqlite3.Connection) -> None:
     db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
 
-# Columns added to existing tables by later versions, so that an older index is upgraded in
-# place (keeping fetch state) rather than rebuilt.
-_ADDED_COLUMNS = (
-    *(("sources", column) for column in _SOURCE_COLUMNS_V2),
-    ("fetches", "notes TEXT"),  # version 3
-)
+def _add_columns(db: sqlite3.Connection, table: str, columns: Iterable[str]) -> None:
+    have = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+    for column in columns:
+        if have and column.split()[0] not in have:  # (a table not there yet is created whole)
+            db.execute(f"ALTER TABLE {table} ADD COLUMN {column}")
+
+
+def _to_v2(db: sqlite3.Connection) -> None:
+    """Version 2: sources gain their schedule, move and configured URL; the journal, work owed
+    and fetch history tables appear."""
+    _add_columns(db, "sources", _SOURCE_COLUMNS_V2)
+
+
+def _to_v3(db: sqlite3.Connection) -> None:
+    """Version 3: a fetch keeps its notes (items skipped, bodies cut)."""
+    _add_columns(db, "fetches", ("notes TEXT",))
+
+
+# Each step brings an index from the version before to its own, in place, keeping every
+# source's state (which no archive file holds); then the tables and indexes a step does not name
+# are created as the current schema has them.
+MIGRATIONS = {2: _to_v2, 3: _to_v3}
 
 
 def _migrate(db: sqlite3.Connection) -> None:
-    """Bring a version 1 or 2 index to the current version in place (new tables, new
-    columns)."""
-    if db.execute("PRAGMA user_version").fetchone()[0] not in (1, 2):
+    """Bring an index of an older version to the current one, step by step, in one
+    transaction (a fresh database is simply created, by `reset`)."""
+    if db.execute("PRAGMA user_version").fetchone()[0] not in range(1, SCHEMA_VERSION):
         return
     db.execute("BEGIN IMMEDIATE")
     try:
-        if db.execute("PRAGMA user_version").fetchone()[0] in (1, 2):  # nobody did meanwhile
-            for table, column in _ADDED_COLUMNS:
-                have = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
-                if have and column.split()[0] not in have:
-                    db.execute(f"ALTER TABLE {table} ADD COLUMN {column}")
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        if version in range(1, SCHEMA_VERSION):  # nobody migrated it meanwhile
+            for step in range(version + 1, SCHEMA_VERSION + 1):
+                MIGRATIONS[step](db)
             _create_schema(db)
     except BaseException:
         db.execute("ROLLBACK")

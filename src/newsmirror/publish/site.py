@@ -1,0 +1,114 @@
+"""Writing every page a mirror derives from its store: list pages, the README, status.md.
+
+Pages are written only when their text changes, so that a pass with nothing new changes no
+file; status.md only when a source's health changes (or other pages do), not for timestamps.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from newsmirror.config import Config, Site
+from newsmirror.decide.health import SourceHealth, fingerprint, health_of
+from newsmirror.decide.schedule import HOUR_MS
+from newsmirror.publish.pages import LISTS, list_path, render_list, render_readme
+from newsmirror.publish.status import STATUS_PATH, render_status
+from newsmirror.store.base import Store
+from newsmirror.store.files import AtomicWriter
+
+README = "README.md"
+
+
+def is_derived(path: str) -> bool:
+    """Pages made from the archive and the store, never edited by hand: in a conflict with
+    someone else's commit, either version will do, since they are regenerated."""
+    return path in (README, STATUS_PATH) or path.startswith(f"{LISTS}/")
+
+
+def healths(config: Config, store: Store, now_ms: int) -> list[SourceHealth]:
+    """Every configured source's health as of `now_ms`."""
+    stale_ms = int(config.stale_hours * HOUR_MS)
+    found = []
+    for site in config.sites:
+        count, newest = store.site_summary(site.slug)
+        found.append(health_of(site, store.source(site.slug), count, newest, now_ms, stale_ms))
+    return found
+
+
+class Pages:
+    """The derived pages of one mirror, written under its root."""
+
+    def __init__(self, root: Path, config: Config, writer: AtomicWriter) -> None:
+        self.root = root
+        self.config = config
+        self.writer = writer
+
+    def write_list(self, store: Store, site: Site) -> bool:
+        entries = store.newest(site.slug, self.config.list_size)
+        return self.writer.write_if_changed(
+            list_path(site), render_list(site, entries, self.config)
+        )
+
+    def write_readme(self, store: Store) -> bool:
+        """The README links the list page of every site that has one (a site with no article
+        yet has none: it is named, not linked)."""
+        listed = {s.slug for s in self.listed_sites(store)}
+        return self.writer.write_if_changed(README, render_readme(self.config, listed))
+
+    def write_status(
+        self, store: Store, found: list[SourceHealth], now_ms: int, force: bool = False
+    ) -> bool:
+        """Rewrite status.md when a source's health changed (or `force`, when other pages
+        change anyway); timestamps alone do not make a commit every pass."""
+        mark = fingerprint(found)
+        if not force and store.get_meta("status") == mark and (self.root / STATUS_PATH).exists():
+            return False
+        text = render_status(found, now_ms, self.config.offset_minutes, self.config.title)
+        self.writer.write(STATUS_PATH, text)
+        with store.transaction():
+            store.set_meta("status", mark)
+        return True
+
+    def listed_sites(self, store: Store) -> list[Site]:
+        """Sites that have a list page: those with articles, and those whose page exists."""
+        listed = store.sites_with_articles()
+        return [
+            s for s in self.config.sites if s.slug in listed or (self.root / list_path(s)).exists()
+        ]
+
+    def owed(self, store: Store, found: list[SourceHealth], now_ms: int) -> list[str]:
+        """Rewrite the lists of sites that got articles (in this pass or in one that was
+        interrupted), the README and status.md when they changed; every path to commit."""
+        lists = set(store.todo("list"))
+        to_commit = []
+        for site in self.config.sites:
+            if site.slug in lists:
+                self.write_list(store, site)  # owed to git even when unchanged by this pass
+                to_commit.append(list_path(site))
+        lists_changed = bool(to_commit)
+        if self.write_readme(store):
+            to_commit.append(README)
+        if self.write_status(store, found, now_ms, force=lists_changed):
+            to_commit.append(STATUS_PATH)
+        with store.transaction():
+            store.add_todo("commit", to_commit)
+            store.clear_todo("list", lists)
+        return store.todo("commit")
+
+    def build(self, store: Store, now_ms: int) -> list[str]:
+        """Regenerate every derived page from the store; the paths that changed."""
+        return self._rewrite(store, now_ms, force_status=True)
+
+    def rewrite(self, store: Store, now_ms: int) -> list[str]:
+        """Bring every derived page up to the store (after it took in someone else's commits);
+        the paths that changed. status.md follows when anything else did."""
+        return self._rewrite(store, now_ms, force_status=False)
+
+    def _rewrite(self, store: Store, now_ms: int, force_status: bool) -> list[str]:
+        changed = [list_path(s) for s in self.listed_sites(store) if self.write_list(store, s)]
+        if self.write_readme(store):
+            changed.append(README)
+        force = force_status or bool(changed)
+        if self.write_status(store, healths(self.config, store, now_ms), now_ms, force=force):
+            changed.append(STATUS_PATH)
+        return changed
