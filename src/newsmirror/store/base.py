@@ -22,6 +22,9 @@ from newsmirror.records import (
 )
 
 
+FETCH_HISTORY = 50  # fetches of a source a store keeps (the newest): for `status`, not a log
+
+
 class SourceStore(Protocol):
     """Each source's state between passes, and the history of its fetches."""
 

@@ -24,6 +24,7 @@ from newsmirror.records import (
     SourceOutcome,
     SourceState,
 )
+from newsmirror.store.base import FETCH_HISTORY
 from newsmirror.store.layout import rank_of
 
 SCHEMA_VERSION = 3
@@ -101,7 +102,7 @@ _ARTICLE_FIELDS = "path, site, published_ms, title, url, key_hash, link_key, fla
 _FETCH_FIELDS = (
     "started_ms, elapsed_ms, status, outcome, error_kind, error, items, new_items, notes"
 )
-FETCH_HISTORY = 50  # fetches kept per source
+
 
 
 class SqliteStore:
@@ -399,14 +400,14 @@ MIGRATIONS = {2: _to_v2, 3: _to_v3}
 
 def _migrate(db: sqlite3.Connection) -> None:
     """Bring an index of an older version to the current one, step by step, in one
-    transaction (a fresh database is simply created, by `reset`)."""
-    if db.execute("PRAGMA user_version").fetchone()[0] not in range(1, SCHEMA_VERSION):
+    transaction; a new database gets the current schema (empty, and not yet complete)."""
+    if db.execute("PRAGMA user_version").fetchone()[0] not in range(SCHEMA_VERSION):
         return
     db.execute("BEGIN IMMEDIATE")
     try:
         version = db.execute("PRAGMA user_version").fetchone()[0]
-        if version in range(1, SCHEMA_VERSION):  # nobody migrated it meanwhile
-            for step in range(version + 1, SCHEMA_VERSION + 1):
+        if version in range(SCHEMA_VERSION):  # nobody migrated it meanwhile
+            for step in range(max(version, 1) + 1, SCHEMA_VERSION + 1):
                 MIGRATIONS[step](db)
             _create_schema(db)
     except BaseException:
