@@ -305,7 +305,7 @@ def fetch_only(layout: Layout, concurrency: int) -> float:
     fetch_all(
         requests,
         FetchPolicy(concurrency=concurrency),
-        lambda r: None if r.ok else failures.append(f"{r.slug}: {r.error}"),
+        lambda r: None if r.ok else failures.append(f"{r.key}: {r.error}"),
     )
     took = time.perf_counter() - began
     if failures:

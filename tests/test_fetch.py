@@ -8,7 +8,7 @@ from newsmirror.fetch.http import USER_AGENT, FetchPolicy, Request, fetch_all
 def fetch(requests, **policy):
     results = []
     fetch_all(requests, FetchPolicy(**policy), results.append)
-    return {r.slug: r for r in results}
+    return {r.key: r for r in results}
 
 
 def test_validators_are_stored_and_sent_back(tmp_path, feed_server):

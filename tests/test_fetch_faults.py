@@ -54,7 +54,7 @@ def fault_server() -> Iterator[FaultServer]:
 def fetch(*requests: Request, **policy: object) -> dict[str, Fetched]:
     results: list[Fetched] = []
     fetch_all(requests, FetchPolicy(**policy), results.append)  # type: ignore[arg-type]
-    return {r.slug: r for r in results}
+    return {r.key: r for r in results}
 
 
 def fetch_url(url: str, **policy: object) -> Fetched:
@@ -534,7 +534,7 @@ def test_a_busy_host_never_holds_up_another(fault_server: FaultServer) -> None:
         # Two workers, one request per host: the second worker must take the quick host's
         # request rather than wait for the slow host.
         fetch_all(
-            [*slow, quick], FetchPolicy(concurrency=2, per_host=1), lambda r: order.append(r.slug)
+            [*slow, quick], FetchPolicy(concurrency=2, per_host=1), lambda r: order.append(r.key)
         )
     assert order[0] == "quick"
     assert order[1:] == ["slow0", "slow1", "slow2"]

@@ -51,7 +51,7 @@ def test_file_names_give_back_their_identity_and_ids():
 
 def _candidate(n: int, ms: int, guid: str = "", link: str = "") -> Candidate:
     article = Article(ms, f"t{n}", link, "b")
-    return Candidate(article, guid, key_hash(guid or link), link)
+    return Candidate(article, key_hash(guid or link), link)
 
 
 def test_new_candidates_match_by_guid_or_link_and_come_oldest_first():

@@ -263,3 +263,20 @@ def test_adopting_keeps_unknown_folders_as_archive_only_sites(tmp_path: Path, ca
     assert (extra.slug, extra.enabled) == ("extra", False)
     assert main(["-C", str(root), "build"]) == 0
     assert "旧文 1" in (root / "lists" / "其他_ 杂项.md").read_text(encoding="utf-8")
+
+
+def test_every_setting_has_one_default():
+    """The settings table is the one place defaults are written: the records agree with it."""
+    from pathlib import Path
+
+    from newsmirror.config import MIRROR_SETTINGS, SITE_SETTINGS, Config, Site
+
+    config, site = Config(Path("x"), ()), Site("n", "s", "u")
+    for setting in MIRROR_SETTINGS:
+        assert getattr(config, setting.key) == setting.default, setting.key
+    for setting in SITE_SETTINGS:
+        if setting.default is not None:
+            expected = (
+                tuple(setting.default) if isinstance(setting.default, list) else setting.default
+            )
+            assert getattr(site, setting.key) == expected, setting.key

@@ -391,16 +391,16 @@ def _check_sources(config: Config, sites: list) -> int:  # type: ignore[type-arg
     def on_result(fetched) -> None:  # type: ignore[no-untyped-def]
         took = f"{fetched.elapsed_ms / 1000:.1f} s"
         if not fetched.ok:
-            failed.append(fetched.slug)
-            print(f"  FAILED {fetched.slug}: {fetched.error_kind}: {fetched.error} ({took})")
+            failed.append(fetched.key)
+            print(f"  FAILED {fetched.key}: {fetched.error_kind}: {fetched.error} ({took})")
             return
         try:
             feed = parse_feed(fetched.body or b"", fetched.content_type)
         except ParseError as exc:
-            failed.append(fetched.slug)
-            print(f"  FAILED {fetched.slug}: not a feed we can read: {exc} ({took})")
+            failed.append(fetched.key)
+            print(f"  FAILED {fetched.key}: not a feed we can read: {exc} ({took})")
             return
-        print(f"  ok {fetched.slug}: {feed.format}, {plural(len(feed.entries), 'item')} ({took})")
+        print(f"  ok {fetched.key}: {feed.format}, {plural(len(feed.entries), 'item')} ({took})")
 
     fetch_all([Request(s.slug, s.url) for s in sites], fetch_policy(config), on_result)
     print(f"{len(sites) - len(failed)} of {plural(len(sites), 'source')} answered with a feed.")

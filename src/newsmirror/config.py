@@ -67,17 +67,23 @@ SITE_SETTINGS = (
 )
 
 
+def _default(settings: tuple[Setting, ...], key: str) -> Any:
+    """A setting's default, as the table above says (the one place defaults are written)."""
+    value = next(s.default for s in settings if s.key == key)
+    return tuple(value) if isinstance(value, list) else value
+
+
 @dataclass(frozen=True, slots=True)
 class Site:
     name: str
     slug: str
     url: str
-    enabled: bool = True
-    layout: str = "date"
-    folders: tuple[str, ...] = ()
-    link_from: str = "link"
-    category_pattern: str = ""
-    default_zone: str = ""
+    enabled: bool = _default(SITE_SETTINGS, "enabled")
+    layout: str = _default(SITE_SETTINGS, "layout")
+    folders: tuple[str, ...] = _default(SITE_SETTINGS, "folders")
+    link_from: str = _default(SITE_SETTINGS, "link_from")
+    category_pattern: str = _default(SITE_SETTINGS, "category_pattern")
+    default_zone: str = _default(SITE_SETTINGS, "default_zone")
 
     @property
     def all_folders(self) -> tuple[str, ...]:
@@ -93,25 +99,21 @@ class Site:
 class Config:
     path: Path
     sites: tuple[Site, ...]
-    title: str = "抓取新闻媒体文章"
-    list_size: int = 300
-    list_dates: str = "month-day"
-    utc_offset: str = "+08:00"
-    concurrency: int = 64
-    per_host: int = 2
-    timeout: float = 30.0
-    connect_timeout: float = 10.0
-    max_bytes: int = 64 * 1024 * 1024
-    workers: int = 0
-    stale_hours: float = 72.0
-    retry_ceiling_hours: float = 6.0
-    heartbeat_days: float = 30.0
+    title: str = _default(MIRROR_SETTINGS, "title")
+    list_size: int = _default(MIRROR_SETTINGS, "list_size")
+    list_dates: str = _default(MIRROR_SETTINGS, "list_dates")
+    utc_offset: str = _default(MIRROR_SETTINGS, "utc_offset")
+    concurrency: int = _default(MIRROR_SETTINGS, "concurrency")
+    per_host: int = _default(MIRROR_SETTINGS, "per_host")
+    timeout: float = _default(MIRROR_SETTINGS, "timeout")
+    connect_timeout: float = _default(MIRROR_SETTINGS, "connect_timeout")
+    max_bytes: int = _default(MIRROR_SETTINGS, "max_bytes")
+    workers: int = _default(MIRROR_SETTINGS, "workers")
+    stale_hours: float = _default(MIRROR_SETTINGS, "stale_hours")
+    retry_ceiling_hours: float = _default(MIRROR_SETTINGS, "retry_ceiling_hours")
+    heartbeat_days: float = _default(MIRROR_SETTINGS, "heartbeat_days")
     # [hosts."name"] / [hosts."name:port"] per_host = N: exceptions to per_host.
     hosts: tuple[tuple[str, int], ...] = ()
-
-    @property
-    def root(self) -> Path:
-        return self.path.parent
 
     @property
     def offset_minutes(self) -> int:

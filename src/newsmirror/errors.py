@@ -4,11 +4,11 @@
     ├── ConfigError        the configuration file is missing or invalid
     ├── MirrorError        the mirror directory cannot be used (not a mirror, unwritable)
     │   └── LockedError    another run holds the mirror's lock
-    ├── FetchError         a source could not be fetched (carries a failure class)
-    ├── ParseError         a fetched document is not a feed we can read
+    ├── ParseError         a fetched document is not a feed we can read (carries its kind)
     └── ArticleFormatError a file in the archive is not an article file
 
-Fetch and parse errors are per source: the pipeline records them as data and goes on.
+A failed fetch is not an exception but a result (`records.Fetched` with its failure kind); a
+parse error is per source too: the pipeline records both as data and goes on.
 Config, mirror and lock errors stop a run before it starts.
 """
 
@@ -32,14 +32,13 @@ class LockedError(MirrorError):
     pass
 
 
-class FetchError(NewsmirrorError):
-    def __init__(self, kind: str, message: str) -> None:
+class ParseError(NewsmirrorError):
+    """`kind`: `not_a_feed` (a web page, say, where a feed was expected) or `unparsable` (a
+    feed too broken to read)."""
+
+    def __init__(self, message: str, kind: str = "unparsable") -> None:
         self.kind = kind
         super().__init__(message)
-
-
-class ParseError(NewsmirrorError):
-    pass
 
 
 class ArticleFormatError(NewsmirrorError):

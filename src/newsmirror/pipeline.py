@@ -338,7 +338,7 @@ def archive_sources(
     outcomes: list[SourceOutcome] = []
 
     def on_result(fetched: Fetched) -> None:
-        site = by_slug[fetched.slug]
+        site = by_slug[fetched.key]
         state = states[site.slug]
         try:
             outcome = process_source(mirror, index, site, fetched, state, asking)
@@ -357,7 +357,7 @@ def archive_sources(
         observer(SourceFinished(outcome))
 
     def on_start(request: Request) -> None:
-        observer(SourceStarted(request.slug, request.url))
+        observer(SourceStarted(request.key, request.url))
 
     fetch_all(requests, fetch_policy(config), on_result, on_start)
     return outcomes
@@ -401,8 +401,7 @@ def process_source(
     try:
         feed = parse_feed(fetched.body, fetched.content_type)
     except ParseError as exc:
-        kind = "not_a_feed" if str(exc).startswith("not a feed") else "unparsable"
-        return SourceOutcome(site.slug, fetched, error_kind=kind, error=str(exc))
+        return SourceOutcome(site.slug, fetched, error_kind=exc.kind, error=str(exc))
     try:
         written, notes = _archive_new(mirror, index, site, fetched, feed, asking)
     except OSError as exc:

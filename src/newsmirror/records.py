@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class Fetched:
-    """What the fetch stage hands on for one source: a body, or why there is none."""
+    """What the fetch stage hands on for one request: a body, or why there is none."""
 
-    slug: str
+    key: str  # the request's key (a source's slug, for a feed)
     url: str
     body: bytes | None = None
     status: int = 0
@@ -64,7 +64,6 @@ class FeedEntry:
 class ParsedFeed:
     format: str
     entries: tuple[FeedEntry, ...]
-    title: str = ""
     recovered: bool = False
     language: str = ""  # the feed's declared language (<language>, xml:lang, "language")
 
@@ -89,7 +88,6 @@ class Candidate:
     """
 
     article: Article
-    guid: str
     key_hash: str
     link_key: str
     body_base: str | None = None

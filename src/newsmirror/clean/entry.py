@@ -65,7 +65,7 @@ def identify(
         url=markdown_safe(url),
         body=fullest_body(entry),
     )
-    return Candidate(article, guid, key_hash(identity), key, base)
+    return Candidate(article, key_hash(identity), key, base)
 
 
 def _article_link(entry: FeedEntry, site: Site, base: str) -> str:

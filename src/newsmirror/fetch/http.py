@@ -24,7 +24,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import unquote, urlsplit
 
 import urllib3
@@ -49,8 +49,10 @@ from newsmirror.records import Fetched
 
 __all__ = [
     "ACCEPT",
+    "ACCEPTS",
     "MAX_REDIRECTS",
     "USER_AGENT",
+    "Budget",
     "FetchPolicy",
     "Request",
     "classify",
@@ -66,12 +68,54 @@ ACCEPT = (
 _CHUNK = 64 * 1024  # one socket read: the most a body holds beyond its limit
 
 
+# What each kind of request asks for, when the request does not say.
+ACCEPTS = {
+    "feed": ACCEPT,
+    "page": "text/html, application/xhtml+xml;q=0.9, */*;q=0.5",
+    "image": "image/avif, image/webp, image/png, image/jpeg, image/*;q=0.9, */*;q=0.5",
+    "check": "*/*",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Request:
-    slug: str
+    """One thing to fetch. Every kind (a feed, an article page, an image, a link being checked)
+    goes through the same per-host limits, deadlines, redirect rules, body limits and failure
+    classes; `kind` decides the per-pass budget it counts against and what it accepts."""
+
+    key: str  # the caller's name for it (a source's slug, an article's path...)
     url: str
-    etag: str | None = None
+    etag: str | None = None  # validators of a conditional request
     last_modified: str | None = None
+    kind: str = "feed"  # feed, page, image, check
+    referer: str | None = None  # the page that links to it (image hosts may ask for one)
+    max_bytes: int | None = None  # instead of the policy's, e.g. smaller for images
+    accept: str | None = None  # the Accept header, instead of the kind's
+    # Content types accepted (prefixes such as "image/"): an answer of another type fails
+    # with kind `type`, and its body is not read. Empty: anything.
+    types: tuple[str, ...] = ()
+
+
+class Budget:
+    """How many requests of each kind a pass may still make (kinds not named: no limit).
+    Shared by every `fetch_all` of a pass; thread-safe."""
+
+    def __init__(self, limits: dict[str, int] | None = None) -> None:
+        self._left = dict(limits or {})
+        self._limits = dict(self._left)
+        self._lock = threading.Lock()
+
+    def take(self, kind: str) -> bool:
+        with self._lock:
+            if kind not in self._left:
+                return True
+            if self._left[kind] <= 0:
+                return False
+            self._left[kind] -= 1
+            return True
+
+    def limit(self, kind: str) -> int | None:
+        return self._limits.get(kind)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,11 +159,24 @@ def fetch_all(
     policy: FetchPolicy,
     on_result: Callable[[Fetched], None],
     on_start: Callable[[Request], None] | None = None,
+    budget: Budget | None = None,
 ) -> None:
     """Fetch all requests (at most `policy.concurrency` at once, at most `policy.per_host` to
     one host, or its own limit) and call `on_result` for each, in the calling thread, in the
     order they finish; `on_start`, if given, is called from a fetch thread as each request
-    starts. A request's host is that of its own URL; hops of a redirect count against it."""
+    starts. A request's host is that of its own URL; hops of a redirect count against it.
+    A request over the pass's `budget` for its kind is not made: it fails with kind `budget`
+    (in the order given, so callers put what matters most first)."""
+    if budget is not None:
+        allowed = []
+        for request in requests:
+            if budget.take(request.kind):
+                allowed.append(request)
+            else:
+                limit = budget.limit(request.kind)
+                message = f"over this pass's budget of {limit} {request.kind} requests"
+                on_result(_failure(request, time.time(), "budget", message))
+        requests = allowed
     if not requests:
         return
     waiting = HostQueues(requests, lambda r: host_key(r.url), policy.per_host, policy.limit_for)
@@ -167,7 +224,10 @@ def _pool_manager(policy: FetchPolicy) -> urllib3.PoolManager:
 
 
 def _request_headers(request: Request) -> dict[str, str]:
-    headers = {"User-Agent": USER_AGENT, "Accept": ACCEPT, "Accept-Encoding": ACCEPT_ENCODING}
+    accept = request.accept or ACCEPTS.get(request.kind, "*/*")
+    headers = {"User-Agent": USER_AGENT, "Accept": accept, "Accept-Encoding": ACCEPT_ENCODING}
+    if request.referer:
+        headers["Referer"] = request.referer
     if request.etag:
         headers["If-None-Match"] = request.etag
     if request.last_modified:
@@ -177,6 +237,8 @@ def _request_headers(request: Request) -> dict[str, str]:
 
 def fetch_one(pool: urllib3.PoolManager, request: Request, policy: FetchPolicy) -> Fetched:
     started = time.time()
+    if request.max_bytes is not None and request.max_bytes != policy.max_bytes:
+        policy = replace(policy, max_bytes=request.max_bytes)
     if request.url.startswith("file:"):
         return _read_file(request, policy, started)
     deadline = time.monotonic() + policy.timeout
@@ -270,6 +332,11 @@ def _answer(
             message += f" (asked to retry in {max(0, retry_at - now_ms) // 1000} s)"
         failed = _failure(request, started, "http", message, status, retry_after_ms=retry_at)
         return failed, False
+    content_type = found.get("content-type", "")
+    if request.types and status != 304 and not _accepted(content_type, request.types):
+        wanted = " or ".join(f"{t}*" if t.endswith("/") else t for t in request.types)
+        answered = content_type.split(";")[0].strip() or "no content type"
+        return _failure(request, started, "type", f"answered {answered}, not {wanted}"), False
     fresh = None
     if status in (200, 304):
         fresh = hints.fresh_until_ms(
@@ -294,6 +361,11 @@ def _answer(
         fresh_until_ms=fresh,
     )
     return result, body is not None
+
+
+def _accepted(content_type: str, types: tuple[str, ...]) -> bool:
+    media = content_type.split(";")[0].strip().lower()
+    return any(media.startswith(t.lower()) for t in types)
 
 
 def _read_body(response: urllib3.BaseHTTPResponse, policy: FetchPolicy, deadline: float) -> bytes:
@@ -415,7 +487,7 @@ def _failure(
 def _result(request: Request, started: float, **fields: object) -> Fetched:
     """A fetch result, timed from `started` to now."""
     return Fetched(
-        slug=request.slug,
+        key=request.key,
         url=request.url,
         started_ms=int(started * 1000),
         elapsed_ms=int((time.time() - started) * 1000),

@@ -37,7 +37,7 @@ def parse_tolerant(body: bytes) -> ParsedFeed:
         raise ParseError(f"unreadable even by the tolerant parser: {type(exc).__name__}") from exc
     if not result.entries and not result.get("version"):
         reason = result.get("bozo_exception") or "no feed found"
-        raise ParseError(f"not a feed: {reason}")
+        raise ParseError(f"not a feed: {reason}", kind="not_a_feed")
     with warnings.catch_warnings():
         # feedparser warns when updated_parsed is read through its published_parsed alias.
         warnings.simplefilter("ignore", DeprecationWarning)

@@ -17,14 +17,13 @@ def parse_json(body: bytes | str) -> ParsedFeed:
     except (ValueError, UnicodeDecodeError) as exc:
         raise ParseError(f"not valid JSON: {exc}") from exc
     if not isinstance(doc, dict) or not isinstance(doc.get("items"), list):
-        raise ParseError("not a JSON Feed: no items array")
+        raise ParseError("not a JSON Feed: no items array", kind="not_a_feed")
     version = str(doc.get("version", ""))
     fmt = "json" + version.rstrip("/").rpartition("/")[2].replace("version", "")
     entries = tuple(_entry(item) for item in doc["items"] if isinstance(item, dict))
     return ParsedFeed(
         format=fmt,
         entries=entries,
-        title=_str(doc.get("title")),
         language=_str(doc.get("language")),
     )
 

@@ -82,7 +82,7 @@ def _read(root: etree._Element | None, recovered: bool) -> ParsedFeed:
         raise ParseError("empty document")
     reader = _reader_for(root)
     if reader is None:
-        raise ParseError(f"not a feed: the document is <{_local(root.tag)}>")
+        raise ParseError(f"not a feed: the document is <{_local(root.tag)}>", kind="not_a_feed")
     fmt, entries = reader(root)
     return ParsedFeed(
         format=fmt, entries=tuple(entries), recovered=recovered, language=_language(root)

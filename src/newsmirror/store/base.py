@@ -21,7 +21,6 @@ from newsmirror.records import (
     SourceState,
 )
 
-
 FETCH_HISTORY = 50  # fetches of a source a store keeps (the newest): for `status`, not a log
 
 

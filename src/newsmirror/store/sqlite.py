@@ -104,7 +104,6 @@ _FETCH_FIELDS = (
 )
 
 
-
 class SqliteStore:
     def __init__(self, path: Path) -> None:
         self.path = path
