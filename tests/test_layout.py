@@ -90,3 +90,10 @@ def test_place_never_reuses_a_taken_path():
     second = place(site, fresh, UTC8, None, {first})[0][0]
     assert second == first.replace(".md", "-2.md")
     assert key_hash_of(second) == key_hash("g")
+
+
+def test_notes_count_in_words():
+    from newsmirror.decide.items import cut_notes, skip_notes
+
+    assert skip_notes({"empty": 1, "x": 2}) == ("1 item skipped: empty", "2 items skipped: x")
+    assert cut_notes({"too deep": 2}) == ("2 bodies cut: too deep",)

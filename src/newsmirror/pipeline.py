@@ -19,15 +19,21 @@ from pathlib import Path
 from newsmirror.clean.entry import feed_zone_minutes, identify, with_clean_body
 from newsmirror.config import Config, Site
 from newsmirror.decide.health import SourceHealth, all_failing
-from newsmirror.decide.items import new_candidates, place
-from newsmirror.decide.schedule import HOUR_MS, heartbeat_due, is_due, schedule_after
-from newsmirror.decide.sources import current_state, next_state, unchanged
+from newsmirror.decide.items import cut_notes, new_candidates, place, skip_notes
+from newsmirror.decide.schedule import HOUR_MS, heartbeat_due, schedule_after
+from newsmirror.decide.sources import (
+    asked_now,
+    current_state,
+    next_state,
+    request_for,
+    unchanged,
+)
 from newsmirror.errors import ParseError
 from newsmirror.events import Observer, PassPlanned, SourceFinished, SourceStarted, Stage, ignore
-from newsmirror.fetch.http import FetchPolicy, Request, fetch_all
+from newsmirror.fetch.http import FetchPolicy, fetch_all
 from newsmirror.mirror import Mirror, ReindexReport, copy_index
 from newsmirror.parse import parse_feed
-from newsmirror.publish.commits import commit_message, count
+from newsmirror.publish.commits import commit_message
 from newsmirror.publish.site import healths, is_derived
 from newsmirror.publish.status import STATUS_PATH
 from newsmirror.records import (
@@ -35,6 +41,7 @@ from newsmirror.records import (
     Candidate,
     Fetched,
     ParsedFeed,
+    Request,
     SourceOutcome,
     SourceState,
 )
@@ -103,7 +110,7 @@ def run_pass(
             found = healths(mirror.config, store, now_ms)
             observer(Stage("pages"))
             changed = mirror.pages.owed(store, found, now_ms)
-            is_repo = commit and _repository_for_commits(mirror, notes)
+            is_repo = commit and _can_commit(mirror.root, notes)
             committed, heartbeat = False, False
             if is_repo:
                 observer(Stage("commit"))
@@ -157,20 +164,6 @@ def dry_run(mirror: Mirror, force: bool = False, observer: Observer = ignore) ->
     )
 
 
-def _repository_for_commits(mirror: Mirror, notes: list[str]) -> bool:
-    """Whether the pass can commit; a mirror folder inside a repository that ignores it (where
-    nothing could ever be committed) is given a repository of its own first."""
-    where = git.placement(mirror.root)
-    if where.kind == "nested" and where.ignored:
-        git.init(mirror.root)
-        notes.append(
-            f"{mirror.root} is inside the repository {where.enclosing}, which ignores it:"
-            " created a repository of its own there, so that the mirror can be committed"
-        )
-        return True
-    return where.kind != "none"
-
-
 def _commit(
     mirror: Mirror,
     store: Store,
@@ -198,6 +191,12 @@ def _commit(
     return git.commit_staged(root, message, allow_empty=heartbeat), heartbeat
 
 
+def _can_commit(root: Path, notes: list[str]) -> bool:
+    committable, note = git.make_committable(root)
+    notes += [note] if note else []
+    return committable
+
+
 def _now_ms() -> int:
     return int(time.time() * 1000)
 
@@ -206,8 +205,7 @@ def _push(mirror: Mirror, store: Store, committed: bool) -> PushResult | None:
     """Push what this pass (or an earlier one that could not push) committed; None when the
     remote already has everything."""
     root = mirror.root
-    target = remote.upstream(root)
-    if not committed and target is not None and target.tracking and remote.ahead(root, target) == 0:
+    if not committed and not remote.has_unpushed(root):
         return None
 
     def refresh() -> list[str]:  # after replaying onto someone else's commits
@@ -247,7 +245,7 @@ def _archive_all(
         if not site.enabled:
             continue
         state = current_state(site, index.source(site.slug))
-        if force or state is None or is_due(state, asking.now_ms):
+        if asked_now(state, asking.now_ms, force):
             sites.append(site)
             states[site.slug] = state
         else:
@@ -333,7 +331,7 @@ def archive_sources(
     `states` holds each source's `current_state`."""
     config = mirror.config
     by_slug = {site.slug: site for site in sites}
-    requests = [_request(site, states[site.slug], asking.force) for site in sites]
+    requests = [request_for(site, states[site.slug], asking.force) for site in sites]
     ceiling_ms = int(config.retry_ceiling_hours * HOUR_MS)
     outcomes: list[SourceOutcome] = []
 
@@ -369,17 +367,6 @@ def _internal_failure(
     fetched = fetched or Fetched(site.slug, site.url)
     error = f"{type(exc).__name__}: {exc}"
     return SourceOutcome(site.slug, fetched, error_kind="internal", error=error)
-
-
-def _request(site: Site, state: SourceState | None, force: bool = False) -> Request:
-    """Ask where the source now lives (a permanent redirect may have moved it), with its
-    validators unless the pass asks everything in full."""
-    if state is None:
-        return Request(site.slug, site.url)
-    url = state.url or site.url
-    if force:
-        return Request(site.slug, url)
-    return Request(site.slug, url, state.etag, state.last_modified)
 
 
 def process_source(
@@ -441,7 +428,7 @@ def _archive_new(
             candidates.append(found)
         elif not found.quiet:
             skipped[found.reason] += 1
-    notes = tuple(f"{count(n, 'item')} skipped: {reason}" for reason, n in skipped.items())
+    notes = skip_notes(skipped)
     hashes, links = [c.key_hash for c in candidates], [c.link_key for c in candidates]
     if asking.force and not asking.dry:
         _forget_known_without_files(mirror, index, site, hashes, links)
@@ -449,8 +436,7 @@ def _archive_new(
     if not fresh:
         return [], notes
     fresh = [with_clean_body(c) for c in fresh]  # only new articles pay for cleaning
-    cuts = Counter(c.cut for c in fresh if c.cut)
-    notes += tuple(f"{count(n, 'body')} cut: {why}" for why, n in cuts.items())
+    notes += cut_notes(Counter(c.cut for c in fresh if c.cut))
     offset = mirror.config.offset_minutes
     wanted = [date_path(site.slug, c.article.published_ms, c.key_hash, offset) for c in fresh]
     lowest = index.lowest_flat_id(site.slug) if site.layout == "flat" else None

@@ -6,6 +6,25 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True, slots=True)
+class Request:
+    """One thing to fetch. Every kind (a feed, an article page, an image, a link being checked)
+    goes through the same per-host limits, deadlines, redirect rules, body limits and failure
+    classes; `kind` decides the per-pass budget it counts against and what it accepts."""
+
+    key: str  # the caller's name for it (a source's slug, an article's path...)
+    url: str
+    etag: str | None = None  # validators of a conditional request
+    last_modified: str | None = None
+    kind: str = "feed"  # feed, page, image, check
+    referer: str | None = None  # the page that links to it (image hosts may ask for one)
+    max_bytes: int | None = None  # instead of the policy's, e.g. smaller for images
+    accept: str | None = None  # the Accept header, instead of the kind's
+    # Content types accepted (prefixes such as "image/"): an answer of another type fails
+    # with kind `type`, and its body is not read. Empty: anything.
+    types: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Fetched:
     """What the fetch stage hands on for one request: a body, or why there is none."""
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from newsmirror.config import Site
@@ -69,3 +69,17 @@ def place(
         used.add(path)
         placed.append((path, candidate))
     return placed
+
+
+def skip_notes(skipped: Mapping[str, int]) -> tuple[str, ...]:
+    """What the operator is told about items left out, by reason."""
+    return tuple(f"{_count(n, 'item', 'items')} skipped: {reason}" for reason, n in skipped.items())
+
+
+def cut_notes(cuts: Mapping[str, int]) -> tuple[str, ...]:
+    """What the operator is told about bodies cut short, by reason."""
+    return tuple(f"{_count(n, 'body', 'bodies')} cut: {why}" for why, n in cuts.items())
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"

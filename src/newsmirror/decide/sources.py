@@ -7,7 +7,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from newsmirror.config import Site
-from newsmirror.records import SourceOutcome, SourceState
+from newsmirror.decide.schedule import is_due
+from newsmirror.records import Request, SourceOutcome, SourceState
 
 
 def current_state(site: Site, state: SourceState | None) -> SourceState | None:
@@ -74,3 +75,19 @@ def unchanged(state: SourceState | None, body_hash: str, force: bool) -> bool:
     same site settings): then it need not be parsed again. Never after a failure (the last
     pass may not have finished with it) or when asked to read everything (`run --force`)."""
     return not force and state is not None and state.failures == 0 and state.body_hash == body_hash
+
+
+def asked_now(state: SourceState | None, now_ms: int, force: bool) -> bool:
+    """Whether a pass starting at `now_ms` asks this source (`force`: every source)."""
+    return force or state is None or is_due(state, now_ms)
+
+
+def request_for(site: Site, state: SourceState | None, force: bool) -> Request:
+    """The request for a source's feed: where it now lives (a permanent redirect may have
+    moved it), with its validators unless the pass asks everything in full (`force`)."""
+    if state is None:
+        return Request(site.slug, site.url)
+    url = state.url or site.url
+    if force:
+        return Request(site.slug, url)
+    return Request(site.slug, url, state.etag, state.last_modified)

@@ -45,7 +45,7 @@ from newsmirror.fetch import hints
 from newsmirror.fetch.decode import ACCEPT_ENCODING, BadEncoding, BodyDecoder, TooLarge
 from newsmirror.fetch.hosts import HostQueues, host_key
 from newsmirror.fetch.redirects import MAX_REDIRECTS, REDIRECT_STATUSES, Chain, RedirectRefused
-from newsmirror.records import Fetched
+from newsmirror.records import Fetched, Request
 
 __all__ = [
     "ACCEPT",
@@ -75,25 +75,6 @@ ACCEPTS = {
     "image": "image/avif, image/webp, image/png, image/jpeg, image/*;q=0.9, */*;q=0.5",
     "check": "*/*",
 }
-
-
-@dataclass(frozen=True, slots=True)
-class Request:
-    """One thing to fetch. Every kind (a feed, an article page, an image, a link being checked)
-    goes through the same per-host limits, deadlines, redirect rules, body limits and failure
-    classes; `kind` decides the per-pass budget it counts against and what it accepts."""
-
-    key: str  # the caller's name for it (a source's slug, an article's path...)
-    url: str
-    etag: str | None = None  # validators of a conditional request
-    last_modified: str | None = None
-    kind: str = "feed"  # feed, page, image, check
-    referer: str | None = None  # the page that links to it (image hosts may ask for one)
-    max_bytes: int | None = None  # instead of the policy's, e.g. smaller for images
-    accept: str | None = None  # the Accept header, instead of the kind's
-    # Content types accepted (prefixes such as "image/"): an answer of another type fails
-    # with kind `type`, and its body is not read. Empty: anything.
-    types: tuple[str, ...] = ()
 
 
 class Budget:

@@ -93,6 +93,20 @@ def placement(root: Path) -> Placement:
     return Placement("nested", top, ignored)
 
 
+def make_committable(root: Path) -> tuple[bool, str | None]:
+    """Whether a pass can commit in `root`, and what the operator should be told. A mirror
+    folder inside a repository that ignores it (where nothing could ever be committed) is given
+    a repository of its own first."""
+    where = placement(root)
+    if where.kind == "nested" and where.ignored:
+        init(root)
+        return True, (
+            f"{root} is inside the repository {where.enclosing}, which ignores it:"
+            " created a repository of its own there, so that the mirror can be committed"
+        )
+    return where.kind != "none", None
+
+
 def _tracks_files_under(root: Path) -> bool:
     result = run(root, "ls-files", "-z", "--", ".", check=False)
     return result.returncode == 0 and bool(result.stdout.strip("\0"))

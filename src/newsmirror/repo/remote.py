@@ -69,6 +69,13 @@ def ahead(root: Path, target: Upstream) -> int | None:
     return int(text) if result.returncode == 0 and text.isdigit() else None
 
 
+def has_unpushed(root: Path) -> bool:
+    """Whether HEAD has commits its remote branch (as last fetched) lacks, or nobody can
+    tell (no upstream yet): then a push is tried."""
+    target = upstream(root)
+    return target is None or not target.tracking or ahead(root, target) != 0
+
+
 def publish(
     root: Path,
     refresh: Callable[[], Sequence[str]],
