@@ -1,7 +1,9 @@
-"""A loopback HTTP server for benchmark feeds, able to honour conditional requests or not.
+"""A loopback HTTP server for benchmark feeds that behaves like a publisher's web server.
 
-Every file of a directory tree is read into memory once and served with
-`Content-Type: application/rss+xml`, `Content-Length`, `ETag` and `Last-Modified`.
+Every file of a directory tree is read from disk for each request, as a web server does, and
+served with `Content-Type: application/rss+xml`, `Content-Length`, `ETag` (from the file's size
+and modification time, as nginx makes it) and `Last-Modified`; gzip-compressed when the client
+says it accepts gzip, compressed once per file and kept, as a web server's or CDN's cache does.
 With `conditional = False` the validators are still sent but `If-None-Match` and
 `If-Modified-Since` are ignored, so every request costs a full download (as for the baseline,
 which never sends them). The listen backlog is 1024: the stock `http.server` backlog of 5 makes
@@ -15,15 +17,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import email.utils
-import hashlib
+import gzip
+import os
 import threading
 from collections import Counter
 from email.utils import parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-
-MTIME = 1625525942
-LAST_MODIFIED = email.utils.formatdate(MTIME, usegmt=True)
 
 
 class FeedServer(ThreadingHTTPServer):
@@ -36,10 +36,10 @@ class FeedServer(ThreadingHTTPServer):
         port: int = 0,
         conditional: bool = True,
         host: str = "127.0.0.1",
-        files: dict[str, bytes] | None = None,
+        compressed: GzipCache | None = None,
     ) -> None:
-        self.files = files if files is not None else read_tree(root)
-        self.etags = {k: f'"{hashlib.sha1(v).hexdigest()[:16]}"' for k, v in self.files.items()}
+        self.root = root
+        self.compressed = compressed or GzipCache()
         self.conditional = conditional
         self.stats: Counter[str] = Counter()
         self.lock = threading.Lock()
@@ -66,12 +66,22 @@ class FeedServer(ThreadingHTTPServer):
         return thread
 
 
-def read_tree(root: Path) -> dict[str, bytes]:
-    return {
-        "/" + p.relative_to(root).as_posix(): p.read_bytes()
-        for p in sorted(root.rglob("*"))
-        if p.is_file()
-    }
+class GzipCache:
+    """gzip bodies, compressed once per file (and version of it) and kept, shared by servers."""
+
+    def __init__(self) -> None:
+        self._bodies: dict[tuple[str, int, int], bytes] = {}
+        self._lock = threading.Lock()
+
+    def get(self, path: str, stat: os.stat_result, body: bytes) -> bytes:
+        key = (path, stat.st_mtime_ns, stat.st_size)
+        with self._lock:
+            found = self._bodies.get(key)
+        if found is None:
+            found = gzip.compress(body, compresslevel=6, mtime=0)
+            with self._lock:
+                self._bodies[key] = found
+        return found
 
 
 class FeedFarm:
@@ -79,9 +89,9 @@ class FeedFarm:
     feeds of many publishers, as a fetcher that limits requests per host should meet them."""
 
     def __init__(self, root: Path, hosts: int, conditional: bool = True) -> None:
-        files = read_tree(root)
+        compressed = GzipCache()
         self.servers = [
-            FeedServer(root, 0, conditional, host=f"127.0.0.{2 + n}", files=files)
+            FeedServer(root, 0, conditional, host=f"127.0.0.{2 + n}", compressed=compressed)
             for n in range(hosts)
         ]
 
@@ -129,43 +139,56 @@ class FeedHandler(BaseHTTPRequestHandler):
 
     def reply(self, with_body: bool) -> None:
         path = self.path.split("?", 1)[0]
-        body = self.server.files.get(path)
         self.server.count("requests")
-        if body is None:
+        file = self.server.root / path.lstrip("/")
+        try:
+            if ".." in Path(path).parts:
+                raise FileNotFoundError(path)
+            stat = file.stat()
+            etag = f'"{stat.st_mtime_ns // 1_000_000_000:x}-{stat.st_size:x}"'
+        except OSError:
             self.server.count("404")
             self.send_error(404)
             return
-        etag = self.server.etags[path]
-        if self.server.conditional and self.not_modified(etag):
+        mtime = int(stat.st_mtime)
+        if self.server.conditional and self.not_modified(etag, mtime):
             self.server.count("304")
             self.send_response(304)
-            self.send_validators(etag)
+            self.send_validators(etag, mtime)
             self.end_headers()
             return
+        body = file.read_bytes()
+        encoding = None
+        if "gzip" in self.headers.get("Accept-Encoding", "").lower():
+            body, encoding = self.server.compressed.get(path, stat, body), "gzip"
+            self.server.count("gzip")
         self.server.count("200")
         self.send_response(200)
         self.send_header("Content-Type", "application/rss+xml; charset=utf-8")
+        if encoding:
+            self.send_header("Content-Encoding", encoding)
+            self.send_header("Vary", "Accept-Encoding")
         self.send_header("Content-Length", str(len(body)))
-        self.send_validators(etag)
+        self.send_validators(etag, mtime)
         self.end_headers()
         if with_body:
             self.wfile.write(body)
             self.server.count("bytes", len(body))
 
-    def not_modified(self, etag: str) -> bool:
+    def not_modified(self, etag: str, mtime: int) -> bool:
         if_none_match = self.headers.get("If-None-Match")
         if if_none_match is not None:
             tags = [t.strip().removeprefix("W/") for t in if_none_match.split(",")]
             return etag in tags or "*" in tags
         since = self.headers.get("If-Modified-Since")
         try:
-            return since is not None and parsedate_to_datetime(since).timestamp() >= MTIME
+            return since is not None and parsedate_to_datetime(since).timestamp() >= mtime
         except (TypeError, ValueError):
             return False
 
-    def send_validators(self, etag: str) -> None:
+    def send_validators(self, etag: str, mtime: int) -> None:
         self.send_header("ETag", etag)
-        self.send_header("Last-Modified", LAST_MODIFIED)
+        self.send_header("Last-Modified", email.utils.formatdate(mtime, usegmt=True))
 
     def log_message(self, format: str, *args: object) -> None:
         pass
@@ -178,7 +201,7 @@ def main() -> None:
     ap.add_argument("--no-conditional", action="store_true", help="never answer 304")
     a = ap.parse_args()
     server = FeedServer(a.dir, a.port, conditional=not a.no_conditional)
-    print(f"serving {len(server.files)} files at {server.base_url}/", flush=True)
+    print(f"serving {a.dir} at {server.base_url}/", flush=True)
     with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()
 

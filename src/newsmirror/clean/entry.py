@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import html
 import re
-from dataclasses import replace
 from functools import lru_cache
 
 from newsmirror.clean.blocks import as_html_block
@@ -134,8 +133,9 @@ def with_clean_body(candidate: Candidate) -> Candidate:
     if candidate.body_base is None:
         return candidate
     body, cut = cleaned_body(candidate.article.body, candidate.body_base)
-    article = replace(candidate.article, body=body)
-    return replace(candidate, article=article, body_base=None, cut=cut)
+    old = candidate.article  # (constructors, not dataclasses.replace: this runs per new item)
+    article = Article(old.published_ms, old.title, old.url, body)
+    return Candidate(article, candidate.key_hash, candidate.link_key, None, cut)
 
 
 def clean_body(content: str, base: str) -> str:

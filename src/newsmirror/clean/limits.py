@@ -751,8 +751,10 @@ def limit_body(
     the point where it first exceeds one (at a tag's start or between characters of text),
     and why, in a few words."""
     too_long = len(html) > max_chars
-    if not too_long and _depth_bound(html) <= max_depth:
-        return html, None  # the usual case: too few tags to nest that deep
+    # The usual case: too few tags to nest that deep. Each `<` adds at most three elements
+    # (a cell's implied row group and row), which one count tells; then the finer bound.
+    if not too_long and (html.count("<") * 3 <= max_depth or _depth_bound(html) <= max_depth):
+        return html, None
     long_reason = f"over {max_chars:,} characters"
     model = OpenElements()
     last_end = 0

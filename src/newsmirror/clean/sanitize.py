@@ -160,9 +160,10 @@ _CSS_BINDING = re.compile(r"-[mM][oO][zZ]-[bB][iI][nN][dD]")
 # that the tests above do not see: `expressio\6e(`, `expression&lpar;`. The search starts at
 # the literal `style` (fast), then checks what precedes it (white space, a slash or a quote).
 _STYLE_VALUE = re.compile(
-    rb"style(?<![^\t\n\f\r /\"']style)[\t\n\f\r ]*=[\t\n\f\r ]*"
-    rb"(?:\"([^\"]*+)(?:\"|\Z)|'([^']*+)(?:'|\Z)|([^\t\n\f\r >]*+))"
+    r"(?<![^\t\n\f\r /\"'])[sS][tT][yY][lL][eE][\t\n\f\r ]*=[\t\n\f\r ]*"
+    r"(?:\"([^\"]*+)(?:\"|\Z)|'([^']*+)(?:'|\Z)|([^\t\n\f\r >]*+))"
 )
+_HIDING = ("\\", "/*", "&")  # what could hide a hook in a style value
 # A start or end tag's name, as an HTML tokenizer delimits it.
 _TAG_NAME = re.compile(r"</?([a-zA-Z][^\t\n\f\r />]*)")
 
@@ -181,12 +182,13 @@ def needs_cleaning(body: str) -> bool:
 
 
 def _hidden_style(body: str) -> bool:
-    data = body.encode("utf-8", "surrogatepass").lower()  # (bytes.lower: ASCII letters only)
-    if b"style" not in data:
+    # Cheap first: no escape, comment or reference anywhere, none in a style value either.
+    # Attribute names match case-insensitively in ASCII only, as a tokenizer compares them.
+    if not any(mark in body for mark in _HIDING):
         return False
-    for m in _STYLE_VALUE.finditer(data):
-        value = m.group(1) or m.group(2) or m.group(3) or b""
-        if b"\\" in value or b"/*" in value or b"&" in value:
+    for m in _STYLE_VALUE.finditer(body):
+        value = m.group(1) or m.group(2) or m.group(3) or ""
+        if any(mark in value for mark in _HIDING):
             return True
     return False
 

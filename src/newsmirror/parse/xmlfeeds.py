@@ -143,7 +143,7 @@ def _text(element: etree._Element | None) -> str:
 def _rss(root: etree._Element) -> tuple[str, Iterable[FeedEntry]]:
     version = root.get("version", "")
     fmt = f"rss{version}" if _local(root.tag) == "rss" else "rss1.0"
-    items = [el for el in root.iter() if _local(el.tag) == "item"]
+    items = root.iter("{*}item")  # an item in any namespace, or none (lxml's wildcard)
     with_base = _has_xml_base(root)
     return fmt, [_rss_item(item, with_base) for item in items]
 
