@@ -101,9 +101,10 @@ class Article:
 class Candidate:
     """A cleaned feed entry with its identity, ready for the new-or-known decision.
 
-    While `body_base` is set, `article.body` is still the feed's raw content: cleaning it (the
-    costly part) waits until the candidate turns out to be new, and `body_base` is what its
-    relative URLs resolve against.
+    While `body_base` is set, the body is not chosen and cleaned yet: that (the costly part)
+    waits until the candidate turns out to be new. `article.body` is then the feed's first body
+    and `bodies` all it offers (`FeedEntry` order: content, other bodies, media body);
+    `body_base` is what their relative URLs resolve against.
     """
 
     article: Article
@@ -111,6 +112,7 @@ class Candidate:
     link_key: str
     body_base: str | None = None
     cut: str | None = None  # why the body was cut short (over a size or nesting limit)
+    entry: FeedEntry | None = None  # the entry, while its body is still to be chosen
 
 
 @dataclass(frozen=True, slots=True)

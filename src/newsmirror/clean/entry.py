@@ -62,9 +62,9 @@ def identify(
         published_ms=published_time(published, now_ms),
         title=title,
         url=markdown_safe(url),
-        body=fullest_body(entry),
+        body=entry.content,
     )
-    return Candidate(article, key_hash(identity), key, base)
+    return Candidate(article, key_hash(identity), key, base, entry=entry)
 
 
 def _article_link(entry: FeedEntry, site: Site, base: str) -> str:
@@ -132,7 +132,8 @@ def with_clean_body(candidate: Candidate) -> Candidate:
     """The candidate with its body cleaned (as it is archived)."""
     if candidate.body_base is None:
         return candidate
-    body, cut = cleaned_body(candidate.article.body, candidate.body_base)
+    raw = fullest_body(candidate.entry) if candidate.entry else candidate.article.body
+    body, cut = cleaned_body(raw, candidate.body_base)
     old = candidate.article  # (constructors, not dataclasses.replace: this runs per new item)
     article = Article(old.published_ms, old.title, old.url, body)
     return Candidate(article, candidate.key_hash, candidate.link_key, None, cut)
