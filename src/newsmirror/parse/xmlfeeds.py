@@ -127,6 +127,11 @@ def _has_xml_base(root: etree._Element) -> bool:
     return root.xpath("boolean(//@xml:base)")  # type: ignore[return-value]
 
 
+def _has_media(root: etree._Element) -> bool:
+    """Whether any element is Media RSS (most feeds have none: their items skip the search)."""
+    return root.xpath(f"boolean(//*[namespace-uri()='{MEDIA[1:-1]}'])")  # type: ignore[return-value]
+
+
 def _local(tag: object) -> str:
     return tag.rpartition("}")[2] if isinstance(tag, str) else ""
 
@@ -144,8 +149,8 @@ def _rss(root: etree._Element) -> tuple[str, Iterable[FeedEntry]]:
     version = root.get("version", "")
     fmt = f"rss{version}" if _local(root.tag) == "rss" else "rss1.0"
     items = root.iter("{*}item")  # an item in any namespace, or none (lxml's wildcard)
-    with_base = _has_xml_base(root)
-    return fmt, [_rss_item(item, with_base) for item in items]
+    with_base, with_media = _has_xml_base(root), _has_media(root)
+    return fmt, [_rss_item(item, with_base, with_media) for item in items]
 
 
 def _rss_field_table() -> dict[str, str]:
@@ -165,7 +170,7 @@ def _rss_field_table() -> dict[str, str]:
 _RSS_FIELDS = _rss_field_table()
 
 
-def _rss_item(item: etree._Element, with_base: bool) -> FeedEntry:
+def _rss_item(item: etree._Element, with_base: bool, with_media: bool = True) -> FeedEntry:
     fields: dict[str, str] = {}
     categories: list[str] = []
     permalink = "true"
@@ -199,7 +204,7 @@ def _rss_item(item: etree._Element, with_base: bool) -> FeedEntry:
         categories=tuple(categories),
         base=(item.base or "") if with_base else "",
         other_bodies=(description,) if description.strip() else (),
-        media_body=_media_body(item),
+        media_body=_media_body(item) if with_media else "",
         original_link=fields.get("origlink", "").strip(),
         zoned=date.zoned if date else True,
     )
@@ -236,11 +241,14 @@ def _media_body(element: etree._Element) -> str:
 def _atom(root: etree._Element) -> tuple[str, Iterable[FeedEntry]]:
     ns = root.tag[1:].partition("}")[0]
     fmt = "atom1.0" if ns == ATOM else "atom0.3"
-    with_base = _has_xml_base(root)
-    return fmt, [_atom_entry(entry, ns, with_base) for entry in root.iter(f"{{{ns}}}entry")]
+    with_base, with_media = _has_xml_base(root), _has_media(root)
+    entries = root.iter(f"{{{ns}}}entry")
+    return fmt, [_atom_entry(entry, ns, with_base, with_media) for entry in entries]
 
 
-def _atom_entry(entry: etree._Element, ns: str, with_base: bool) -> FeedEntry:
+def _atom_entry(
+    entry: etree._Element, ns: str, with_base: bool, with_media: bool = True
+) -> FeedEntry:
     dates: dict[str, str] = {}
     link = content = summary = title = guid = original = ""
     categories: list[str] = []
@@ -280,7 +288,7 @@ def _atom_entry(entry: etree._Element, ns: str, with_base: bool) -> FeedEntry:
         categories=tuple(categories),
         base=(entry.base or "") if with_base else "",
         other_bodies=(summary,) if summary.strip() else (),
-        media_body=_media_body(entry),
+        media_body=_media_body(entry) if with_media else "",
         original_link=original,
         zoned=date.zoned if date else True,
     )
