@@ -16,7 +16,6 @@ compared in one run.
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import os
 import subprocess
@@ -34,18 +33,10 @@ def dump() -> None:
     from newsmirror.clean import entry as entry_module
     from newsmirror.clean.entry import to_candidate
     from newsmirror.config import Site
-    from newsmirror.errors import ParseError
-    from newsmirror.parse import parse_feed
+    from visible import corpus_feeds
 
     now = 1_796_083_200_000  # 2026-12-01: the same "first seen" time for undated items in both
-    for path in sorted(p for p in FEEDS.rglob("*") if p.is_file()):
-        data = path.read_bytes()
-        if data[:2] == b"\x1f\x8b":
-            data = gzip.decompress(data)
-        try:
-            feed = parse_feed(data)
-        except ParseError:
-            continue
+    for path, feed in corpus_feeds(FEEDS):
         site = Site(path.stem, "x", path.as_uri())
         zone = getattr(entry_module, "feed_zone_minutes", None)
         extra = (zone(site, feed.language),) if zone else ()  # as the pass reads the feed

@@ -4,27 +4,16 @@ the item's source body (as html5lib, a browser-grade parser, builds it)."""
 
 from __future__ import annotations
 
-import gzip
-
 from conftest import shared_path
 from newsmirror.clean.entry import fullest_body, to_candidate
 from newsmirror.config import Site
-from newsmirror.errors import ParseError
-from newsmirror.parse import parse_feed
-from visible import visible_on_github, visible_text
+from visible import corpus_feeds, visible_on_github, visible_text
 
 NOW = 1_800_000_000_000
 
 
 def _corpus_articles():  # type: ignore[no-untyped-def]
-    for path in sorted(p for p in shared_path("corpus", "feeds", "real").rglob("*") if p.is_file()):
-        data = path.read_bytes()
-        if data[:2] == b"\x1f\x8b":
-            data = gzip.decompress(data)
-        try:
-            feed = parse_feed(data)
-        except ParseError:
-            continue
+    for path, feed in corpus_feeds(shared_path("corpus", "feeds", "real")):
         site = Site(path.stem, "x", path.as_uri())
         for i, entry in enumerate(feed.entries):
             candidate = to_candidate(entry, site, "https://publisher.example/feed", NOW)

@@ -74,3 +74,22 @@ def github_html(markdown: str) -> str:
 
 def visible_on_github(markdown: str) -> str:
     return visible_text(github_html(markdown))
+
+
+def corpus_feeds(folder):  # type: ignore[no-untyped-def]
+    """(path, parsed feed) for every feed file under `folder` that newsmirror can read (gzip
+    files as a server would send them), in name order: the imported newsmirror parses them."""
+    import gzip
+    from pathlib import Path
+
+    from newsmirror.errors import ParseError
+    from newsmirror.parse import parse_feed
+
+    for path in sorted(p for p in Path(folder).rglob("*") if p.is_file()):
+        data = path.read_bytes()
+        if data[:2] == b"\x1f\x8b":
+            data = gzip.decompress(data)
+        try:
+            yield path, parse_feed(data)
+        except ParseError:
+            continue
