@@ -57,7 +57,7 @@ def _common_options(defaults: bool) -> argparse.ArgumentParser:
         dest="verbosity",
         action="store_const",
         const=1,
-        help="also sources with nothing new, waiting sources and timings",
+        help="also sources with nothing new, and timings",
         **keep,
     )
     return common
