@@ -26,6 +26,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 
+_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".jpg": "image/jpeg",
+    ".png": "image/png",
+}
+
+
 class FeedServer(ThreadingHTTPServer):
     request_queue_size = 1024
     daemon_threads = True
@@ -55,10 +62,22 @@ class FeedServer(ThreadingHTTPServer):
             self.stats[key] += n
 
     def take_stats(self) -> dict[str, int]:
-        """The counters since the last call (requests, 200, 304, 404, bytes)."""
+        """The counters since the last call (requests, 200, 304, 404, bytes, and the most
+        requests this server answered at the same time)."""
         with self.lock:
             stats, self.stats = dict(self.stats), Counter()
         return stats
+
+    active = 0
+
+    def enter(self) -> None:
+        with self.lock:
+            self.active += 1
+            self.stats["peak"] = max(self.stats["peak"], self.active)
+
+    def leave(self) -> None:
+        with self.lock:
+            self.active = max(0, self.active - 1)
 
     def start(self) -> threading.Thread:
         thread = threading.Thread(target=self.serve_forever, name="feedserver", daemon=True)
@@ -109,10 +128,15 @@ class FeedFarm:
         return self.servers[n % len(self.servers)].base_url
 
     def take_stats(self) -> dict[str, int]:
+        """Counters summed over the servers; `peak` is the most one server (one host)
+        answered at the same time."""
         total: Counter[str] = Counter()
+        peak = 0
         for server in self.servers:
-            total.update(server.take_stats())
-        return dict(total)
+            stats = server.take_stats()
+            peak = max(peak, stats.pop("peak", 0))
+            total.update(stats)
+        return {**total, "peak": peak} if total else {}
 
     def start(self) -> None:
         for server in self.servers:
@@ -138,6 +162,13 @@ class FeedHandler(BaseHTTPRequestHandler):
         self.reply(with_body=False)
 
     def reply(self, with_body: bool) -> None:
+        self.server.enter()
+        try:
+            self._reply(with_body)
+        finally:
+            self.server.leave()
+
+    def _reply(self, with_body: bool) -> None:
         path = self.path.split("?", 1)[0]
         self.server.count("requests")
         file = self.server.root / path.lstrip("/")
@@ -159,12 +190,14 @@ class FeedHandler(BaseHTTPRequestHandler):
             return
         body = file.read_bytes()
         encoding = None
-        if "gzip" in self.headers.get("Accept-Encoding", "").lower():
+        kind = _TYPES.get(file.suffix, "application/rss+xml; charset=utf-8")
+        compressible = not kind.startswith("image/")  # web servers gzip text, not pictures
+        if compressible and "gzip" in self.headers.get("Accept-Encoding", "").lower():
             body, encoding = self.server.compressed.get(path, stat, body), "gzip"
             self.server.count("gzip")
         self.server.count("200")
         self.send_response(200)
-        self.send_header("Content-Type", "application/rss+xml; charset=utf-8")
+        self.send_header("Content-Type", kind)
         if encoding:
             self.send_header("Content-Encoding", encoding)
             self.send_header("Vary", "Accept-Encoding")

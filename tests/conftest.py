@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -60,6 +62,10 @@ class Route:
     headers: dict[str, str] = field(default_factory=dict)
     # Answer 304 to a request whose If-None-Match is this route's ETag, as real servers do.
     conditional: bool = False
+    # Answer 403 unless the request's Referer starts with this (as image hosts do).
+    referer: str | None = None
+    # Send this many bytes of the body, then hang (a server that dies half-way).
+    stall_after: int | None = None
 
 
 @dataclass
@@ -79,13 +85,24 @@ class FeedServer:
         body: bytes | str,
         status: int = 200,
         conditional: bool = False,
+        referer: str | None = None,
+        stall_after: int | None = None,
         **headers: str,
     ) -> str:
         data = body.encode() if isinstance(body, str) else body
         self.routes[path] = Route(
-            data, status, {k.replace("_", "-"): v for k, v in headers.items()}, conditional
+            data,
+            status,
+            {k.replace("_", "-"): v for k, v in headers.items()},
+            conditional,
+            referer,
+            stall_after,
         )
         return self.url(path)
+
+    def asked(self, path: str) -> int:
+        """How many requests this path got."""
+        return sum(1 for asked, _ in self.requests if asked == path)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -97,6 +114,13 @@ class _Handler(BaseHTTPRequestHandler):
         route = server.routes.get(self.path)
         if route is None:
             self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        if route.referer is not None and not self.headers.get("Referer", "").startswith(
+            route.referer
+        ):
+            self.send_response(403)
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
@@ -112,6 +136,11 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(route.body)))
         self.end_headers()
+        if route.stall_after is not None:
+            self.wfile.write(route.body[: route.stall_after])
+            self.wfile.flush()
+            time.sleep(60)
+            return
         self.wfile.write(route.body)
 
     def log_message(self, *args: object) -> None:
@@ -143,9 +172,19 @@ def write_config(root: Path, sites: list[dict[str, str]], **mirror: object) -> N
     lines = ["[mirror]"] + [f"{k} = {v!r}".replace("'", '"') for k, v in mirror.items()]
     for site in sites:
         lines.append("[[site]]")
-        lines += [f'{k} = "{v}"' if isinstance(v, str) else f"{k} = {v}" for k, v in site.items()]
+        lines += [f"{k} = {_site_value(v)}" for k, v in site.items()]
     root.mkdir(parents=True, exist_ok=True)
     (root / "newsmirror.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _site_value(value: object) -> str:
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return json.dumps(list(value), ensure_ascii=False)
+    return str(value)
 
 
 def git(root: Path, *args: str) -> str:

@@ -14,6 +14,8 @@ import pytest
 
 from newsmirror.records import (
     ArchivedArticle,
+    Asset,
+    Enrichment,
     Fetched,
     Known,
     ListEntry,
@@ -223,6 +225,56 @@ def reset_forgets_articles_and_work_but_keeps_sources(make: Factory) -> None:
         assert not store.is_current()
         store.set_meta("complete", "1")
         assert store.is_current()
+
+
+@case
+def owed_enrichment_comes_due_in_order_and_leaves_when_done(make: Factory) -> None:
+    with make() as store:
+        first = Enrichment("articles/a/1.md", "a", "https://a.example/1", page="owed", next_ms=5)
+        second = Enrichment("articles/a/2.md", "a", "https://a.example/2", images="owed")
+        later = Enrichment("articles/a/3.md", "a", "https://a.example/3", page="owed", next_ms=99)
+        done = Enrichment("articles/a/4.md", "a", "https://a.example/4", page="done")
+        with store.transaction():
+            store.put_enrichments([first, second, later, done])
+        assert store.enrichments_due(10, 10) == [second, first]
+        assert store.enrichments_due(10, 1) == [second]
+        assert store.enrichments_due(100, 10) == [second, first, later]
+        finished = replace(first, page="done", body_from="page", attempts=1)
+        store.put_enrichments([finished])
+        assert store.enrichment(first.path) == finished
+        assert store.enrichment("articles/a/none.md") is None
+        assert store.enrichments_due(10, 10) == [second]
+        gave_up = replace(second, images="failed", attempts=4, error="404")
+        store.put_enrichments([gave_up])
+        assert store.enrichment_counts() == {"owed": 1, "page": 1, "failed": 1}
+
+
+@case
+def assets_are_found_by_the_url_they_came_from(make: Factory) -> None:
+    with make() as store:
+        one = Asset("https://i.example/a.jpg", "assets/ab/ab12.jpg", "image/jpeg", 900, 300, 8, 6)
+        same = replace(one, url="https://i.example/a.jpg?copy")  # the same bytes, another URL
+        store.put_asset(one)
+        store.put_asset(same)
+        urls = [one.url, same.url, "https://i.example/none.png"]
+        assert store.assets_for(urls) == {one.url: one, same.url: same}
+        assert store.assets_for([]) == {}
+        many = [f"https://i.example/{n}.png" for n in range(1200)]  # more than one query holds
+        for url in many[::100]:
+            store.put_asset(replace(one, url=url))
+        assert set(store.assets_for(many)) == set(many[::100])
+
+
+@case
+def reset_keeps_enrichment_and_assets(make: Factory) -> None:
+    with make() as store:
+        owed = Enrichment("articles/a/1.md", "a", "https://a.example/1", page="owed")
+        asset = Asset("https://i.example/a.jpg", "assets/ab/ab12.jpg", "image/jpeg", 9, 3, 1, 1)
+        store.put_enrichments([owed])
+        store.put_asset(asset)
+        store.reset()
+        assert store.enrichment(owed.path) == owed
+        assert store.assets_for([asset.url]) == {asset.url: asset}
 
 
 def check_store(make: Factory) -> None:

@@ -23,6 +23,7 @@ from newsmirror.errors import ConfigError, LockedError, NewsmirrorError
 if TYPE_CHECKING:  # the command modules are imported by the commands that need them
     from newsmirror.config import Config
     from newsmirror.decide.health import SourceHealth
+    from newsmirror.enrich.stage import EnrichReport
     from newsmirror.pipeline import PassReport
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED, EXIT_STALE = 0, 1, 2, 3, 4
@@ -315,6 +316,8 @@ def print_pass(report: PassReport, config: Config, verbosity: int = 0) -> None:
         f"{plural(report.new_articles, 'new article')} from {plural(asked, 'source')}"
         f" ({ok} ok, {len(report.failures)} failed{waiting}) in {report.seconds:.2f} s; {done}"
     )
+    if report.enriched is not None and report.enriched.anything:
+        print(f"Enriched: {enrich_summary(report.enriched)}.")
     if report.push is not None:
         if report.push.ok:
             print(f"{report.push.summary[0].upper()}{report.push.summary[1:]}.")
@@ -330,6 +333,33 @@ def print_pass(report: PassReport, config: Config, verbosity: int = 0) -> None:
 
 def plural(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def enrich_summary(report: EnrichReport) -> str:
+    """What the pass did for whole stories, in one line."""
+    parts = []
+    if report.pages or report.kept:
+        bodies = "body" if report.pages == 1 else "bodies"
+        parts.append(f"{report.pages} {bodies} from article pages")
+    if report.kept:
+        parts.append(f"{report.kept} pages held no fuller text")
+    if report.pictures:
+        before, after = _megabytes(report.bytes_downloaded), _megabytes(report.bytes_stored)
+        parts.append(f"{plural(report.pictures, 'picture')} stored ({before} → {after})")
+    if report.refused:
+        parts.append(f"{report.refused} not pictures (refused, their URLs kept)")
+    if report.failed:
+        parts.append(f"{report.failed} failed (tried again later)")
+    if report.gave_up:
+        parts.append(f"{report.gave_up} given up")
+    if report.deferred:
+        parts.append(f"{report.deferred} over this pass's budget (next pass)")
+    parts.append(f"{plural(len(report.rewritten), 'article')} rewritten")
+    return ", ".join(parts)
+
+
+def _megabytes(n: int) -> str:
+    return f"{n / 1_000_000:.1f} MB" if n >= 100_000 else f"{n / 1000:.0f} KB"
 
 
 def cmd_check(root: Path, args: argparse.Namespace) -> int:

@@ -31,6 +31,10 @@ class Setting:
     zero_allowed: bool = False  # for numbers: 0 is a meaningful value (off, automatic)
 
 
+IMAGE_MODES = ("keep", "proxy", "mirror")
+DEFAULT_PROXY = "https://images.weserv.nl/?url={url}"
+FULLTEXT_MODES = (True, False, "auto")
+
 MIRROR_SETTINGS = (
     Setting("title", str, "抓取新闻媒体文章", "heading of the mirror's README.md"),
     Setting("list_size", int, 300, "entries per list page"),
@@ -51,6 +55,16 @@ MIRROR_SETTINGS = (
         "commit at least this often, even with no news (0: never)",
         zero_allowed=True,
     ),
+    Setting("images", str, "keep", "what to do with pictures in bodies", IMAGE_MODES),
+    Setting("image_proxy", str, DEFAULT_PROXY, "URL template of images = proxy ({url})"),
+    Setting("image_max_bytes", int, 10 * 1024 * 1024, "largest picture downloaded"),
+    Setting("image_max_width", int, 1600, "wider pictures are scaled down to this width"),
+    Setting("image_quality", int, 82, "JPEG/WebP quality of re-encoded pictures (1-95)"),
+    Setting("image_budget", int, 1000, "pictures downloaded per pass, at most"),
+    Setting("page_budget", int, 300, "article pages fetched per pass, at most"),
+    Setting("page_max_bytes", int, 8 * 1024 * 1024, "largest article page accepted"),
+    Setting("enrich_attempts", int, 4, "tries for a page or picture before giving up"),
+    Setting("strip_feedx_footer", bool, False, "remove feedx's promotional footer from bodies"),
 )
 HOST_SETTINGS = (Setting("per_host", int, None, "requests to this host at the same time"),)
 
@@ -64,6 +78,22 @@ SITE_SETTINGS = (
     Setting("link_from", str, "link", "item field that gives the article link", ("link", "guid")),
     Setting("category_pattern", str, "", "keep only items with a category matching this regex"),
     Setting("default_zone", str, "", "zone of the feed's dates that name none, e.g. +08:00"),
+    Setting(
+        "fulltext",
+        (bool, str),
+        "auto",
+        'take bodies from article pages: true, false, or "auto" (when the feed gives summaries)',
+        FULLTEXT_MODES,
+    ),
+    Setting("content_selector", str, "", "CSS selector of the article body on its page"),
+    Setting("remove_selectors", list, [], "CSS selectors of parts of the page body to drop"),
+    Setting(
+        "images",
+        str,
+        "",
+        "this source's images setting (default: the mirror's)",
+        ("", *IMAGE_MODES),
+    ),
 )
 
 
@@ -84,6 +114,10 @@ class Site:
     link_from: str = _default(SITE_SETTINGS, "link_from")
     category_pattern: str = _default(SITE_SETTINGS, "category_pattern")
     default_zone: str = _default(SITE_SETTINGS, "default_zone")
+    fulltext: bool | str = _default(SITE_SETTINGS, "fulltext")
+    content_selector: str = _default(SITE_SETTINGS, "content_selector")
+    remove_selectors: tuple[str, ...] = _default(SITE_SETTINGS, "remove_selectors")
+    images: str = _default(SITE_SETTINGS, "images")
 
     @property
     def all_folders(self) -> tuple[str, ...]:
@@ -112,6 +146,16 @@ class Config:
     stale_hours: float = _default(MIRROR_SETTINGS, "stale_hours")
     retry_ceiling_hours: float = _default(MIRROR_SETTINGS, "retry_ceiling_hours")
     heartbeat_days: float = _default(MIRROR_SETTINGS, "heartbeat_days")
+    images: str = _default(MIRROR_SETTINGS, "images")
+    image_proxy: str = _default(MIRROR_SETTINGS, "image_proxy")
+    image_max_bytes: int = _default(MIRROR_SETTINGS, "image_max_bytes")
+    image_max_width: int = _default(MIRROR_SETTINGS, "image_max_width")
+    image_quality: int = _default(MIRROR_SETTINGS, "image_quality")
+    image_budget: int = _default(MIRROR_SETTINGS, "image_budget")
+    page_budget: int = _default(MIRROR_SETTINGS, "page_budget")
+    page_max_bytes: int = _default(MIRROR_SETTINGS, "page_max_bytes")
+    enrich_attempts: int = _default(MIRROR_SETTINGS, "enrich_attempts")
+    strip_feedx_footer: bool = _default(MIRROR_SETTINGS, "strip_feedx_footer")
     # [hosts."name"] / [hosts."name:port"] per_host = N: exceptions to per_host.
     hosts: tuple[tuple[str, int], ...] = ()
 
@@ -121,6 +165,10 @@ class Config:
 
     def site(self, slug: str) -> Site | None:
         return next((s for s in self.sites if s.slug == slug), None)
+
+    def images_of(self, site: Site) -> str:
+        """What happens to a source's pictures: its own `images`, else the mirror's."""
+        return site.images or self.images
 
     @property
     def warnings(self) -> tuple[str, ...]:
@@ -158,6 +206,8 @@ DEFAULT_SITES = (
         "cdt",
         "https://chinadigitaltimes.net/chinese/feed/",
         category_pattern="[\u00a9\u00ae\u2000-\u3300\U0001f000-\U0001faff]",
+        fulltext=True,
+        content_selector="div.post-content",
     ),
 )
 
@@ -247,6 +297,7 @@ _TYPE_WORDS = {
     str: "a string",
     bool: "true or false",
     list: "an array",
+    (bool, str): 'true, false or "auto"',
 }
 
 
@@ -257,7 +308,10 @@ def _typed(value: Any, setting: Setting, key: str, display: str) -> Any:
     if not isinstance(value, wanted) or (wanted is int and isinstance(value, bool)):
         raise ConfigError(display, key, f"must be {_TYPE_WORDS[wanted]}, not {value!r}")
     if setting.choices and value not in setting.choices:
-        raise ConfigError(display, key, f"must be one of {', '.join(setting.choices)}")
+        choices = ", ".join(
+            _toml_value(c) if not isinstance(c, str) else c for c in setting.choices
+        )
+        raise ConfigError(display, key, f"must be one of {choices}")
     zero_allowed = setting.zero_allowed or setting.default == 0
     if wanted in (int, float) and (value < 0 or (value == 0 and not zero_allowed)):
         raise ConfigError(
@@ -269,6 +323,15 @@ def _typed(value: Any, setting: Setting, key: str, display: str) -> Any:
 def _check_mirror(values: dict[str, Any], display: str) -> None:
     if not _OFFSET.match(values["utc_offset"]):
         raise ConfigError(display, "mirror.utc_offset", 'must look like "+08:00"')
+    proxy = values["image_proxy"]
+    if "{url}" not in proxy or not proxy.startswith(("http://", "https://")):
+        raise ConfigError(
+            display,
+            "mirror.image_proxy",
+            "must be an http(s) URL holding {url}, e.g. " + DEFAULT_PROXY,
+        )
+    if not 1 <= values["image_quality"] <= 95:
+        raise ConfigError(display, "mirror.image_quality", "must be from 1 to 95")
 
 
 def _site(entry: Any, index: int, display: str) -> Site:
@@ -283,6 +346,7 @@ def _site(entry: Any, index: int, display: str) -> Site:
     except ConfigError as exc:  # say which site: an index alone is hard to count to
         raise ConfigError(exc.path, f"{exc.key}{_site_label(entry)}", exc.problem) from None
     values["folders"] = tuple(values["folders"])
+    values["remove_selectors"] = tuple(values["remove_selectors"])
     return Site(**values)
 
 
@@ -336,6 +400,33 @@ def _check_site(values: dict[str, Any], where: str, display: str) -> None:
             re.compile(values["category_pattern"])
         except re.error as exc:
             raise ConfigError(display, f"{where}.category_pattern", f"bad regex: {exc}") from exc
+    selectors = (
+        [("content_selector", values["content_selector"])] if values["content_selector"] else []
+    )
+    for selector in values["remove_selectors"]:
+        if not isinstance(selector, str) or not selector.strip():
+            raise ConfigError(
+                display, f"{where}.remove_selectors", f"{selector!r} is not a CSS selector"
+            )
+        selectors.append(("remove_selectors", selector))
+    for key, selector in selectors:
+        problem = css_problem(selector)
+        if problem:
+            raise ConfigError(
+                display, f"{where}.{key}", f"bad CSS selector {selector!r}: {problem}"
+            )
+
+
+def css_problem(selector: str) -> str | None:
+    """Why `selector` is not a CSS selector lxml can use; None when it is."""
+    from cssselect import SelectorError
+    from lxml.cssselect import CSSSelector
+
+    try:
+        CSSSelector(selector)
+    except (SelectorError, ValueError) as exc:
+        return str(exc) or type(exc).__name__
+    return None
 
 
 def _check_unique(sites: tuple[Site, ...], display: str) -> None:

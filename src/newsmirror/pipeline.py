@@ -18,6 +18,7 @@ from pathlib import Path
 
 from newsmirror.clean.entry import feed_zone_minutes, identify, with_clean_body
 from newsmirror.config import Config, Site
+from newsmirror.decide.enrich import owed_for
 from newsmirror.decide.health import SourceHealth, all_failing
 from newsmirror.decide.items import cut_notes, new_candidates, place, skip_notes
 from newsmirror.decide.schedule import HOUR_MS, heartbeat_due, schedule_after
@@ -28,6 +29,7 @@ from newsmirror.decide.sources import (
     request_for,
     unchanged,
 )
+from newsmirror.enrich.stage import EnrichReport, enrich_articles, finish_body
 from newsmirror.errors import ParseError
 from newsmirror.events import Observer, PassPlanned, SourceFinished, SourceStarted, Stage, ignore
 from newsmirror.fetch.http import FetchPolicy, fetch_all
@@ -39,6 +41,7 @@ from newsmirror.publish.status import STATUS_PATH
 from newsmirror.records import (
     ArchivedArticle,
     Candidate,
+    Enrichment,
     Fetched,
     ParsedFeed,
     Request,
@@ -70,6 +73,7 @@ class PassReport:
     notes: tuple[str, ...] = ()  # things the operator should know (a repository created...)
     heartbeat: bool = False  # the commit only keeps a quiet mirror's schedule alive
     dry_run: bool = False
+    enriched: EnrichReport | None = None  # pages read and pictures stored
 
     @property
     def new_articles(self) -> int:
@@ -106,6 +110,9 @@ def run_pass(
         with store:
             recovered = recovery.recover(store, mirror.archive)
             outcomes = _archive_all(mirror, store, force, observer)
+            config = mirror.config
+            policy = fetch_policy(config)
+            enriched = enrich_articles(mirror.root, config, store, policy, _now_ms(), observer)
             now_ms = _now_ms()
             found = healths(mirror.config, store, now_ms)
             observer(Stage("pages"))
@@ -139,6 +146,7 @@ def run_pass(
         pushed,
         tuple(notes),
         heartbeat,
+        enriched=enriched,
     )
 
 
@@ -276,6 +284,7 @@ def _archive_all(
             index.log_fetch(outcome, asking.now_ms)
         if not any(o.error_kind in _JOURNAL_LEFT for o in outcomes):
             index.clear_pending()  # every journaled file of this pass is written and indexed
+        index.put_enrichments(item for o in outcomes for item in o.owed)
         index.add_todo("list", {o.slug for o in outcomes if o.written})
         index.add_todo("commit", (a.path for o in outcomes for a in o.written))
     return outcomes + waiting
@@ -390,7 +399,7 @@ def process_source(
     except ParseError as exc:
         return SourceOutcome(site.slug, fetched, error_kind=exc.kind, error=str(exc))
     try:
-        written, notes = _archive_new(mirror, index, site, fetched, feed, asking)
+        written, notes, owed = _archive_new(mirror, index, site, fetched, feed, asking)
     except OSError as exc:
         return SourceOutcome(site.slug, fetched, error_kind="write", error=f"cannot write: {exc}")
     return SourceOutcome(
@@ -400,6 +409,7 @@ def process_source(
         seen=len(feed.entries),
         body_hash=body_hash,
         notes=notes,
+        owed=tuple(owed),
     )
 
 
@@ -417,8 +427,9 @@ def _archive_new(
     fetched: Fetched,
     feed: ParsedFeed,
     asking: Asking,
-) -> tuple[list[ArchivedArticle], tuple[str, ...]]:
-    """Write the feed's new items; (what was written, notes on skipped items and cut bodies)."""
+) -> tuple[list[ArchivedArticle], tuple[str, ...], list[Enrichment]]:
+    """Write the feed's new items; (what was written, notes on skipped items and cut bodies,
+    the work owed on the articles: pages to read, pictures to mirror)."""
     feed_url = fetched.final_url or fetched.url  # relative links are relative to this
     zone = feed_zone_minutes(site, feed.language)
     candidates, skipped = [], Counter()
@@ -434,8 +445,12 @@ def _archive_new(
         _forget_known_without_files(mirror, index, site, hashes, links)
     fresh = new_candidates(candidates, index.known(site.slug, hashes, links))
     if not fresh:
-        return [], notes
+        return [], notes, []
+    entries = {c.key_hash: c.entry for c in fresh}
     fresh = [with_clean_body(c) for c in fresh]  # only new articles pay for cleaning
+    config = mirror.config
+    if config.strip_feedx_footer or config.images_of(site) == "proxy":
+        fresh = [_finished(c, site, config) for c in fresh]
     notes += cut_notes(Counter(c.cut for c in fresh if c.cut))
     offset = mirror.config.offset_minutes
     wanted = [date_path(site.slug, c.article.published_ms, c.key_hash, offset) for c in fresh]
@@ -443,11 +458,26 @@ def _archive_new(
     placed = place(site, fresh, offset, lowest, index.taken_paths(wanted), wanted)
     archived = [_archived(site, path, c) for path, c in placed]
     if asking.dry:
-        return archived, notes
+        return archived, notes, []
+    images = config.images_of(site)
+    owed = [
+        item
+        for path, c in placed
+        if (
+            item := owed_for(
+                site, images, path, c.article.url, entries.get(c.key_hash), c.article.body
+            )
+        )
+    ]
     index.add_pending(archived)  # journal first: a crash after this leaves nothing unknown
     for path, candidate in placed:
         mirror.writer.write(path, article_format.render(candidate.article))
-    return archived, notes
+    return archived, notes, owed
+
+
+def _finished(candidate: Candidate, site: Site, config: Config) -> Candidate:
+    article = replace(candidate.article, body=finish_body(candidate.article.body, site, config))
+    return replace(candidate, article=article)
 
 
 def _forget_known_without_files(

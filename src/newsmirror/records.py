@@ -157,6 +157,8 @@ class SourceOutcome:
     wait_reason: str | None = None
     # What the operator should know about the items: items skipped and why, bodies cut.
     notes: tuple[str, ...] = ()
+    # Work owed on the articles written: pages to read, pictures to mirror.
+    owed: tuple[Enrichment, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -218,3 +220,41 @@ class FetchRecord:
     items: int
     new_items: int
     notes: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Enrichment:
+    """The work owed on one archived article after it is written: its page to read for the
+    full text, its pictures to mirror. Decided by `decide.enrich`, kept by the store.
+
+    `page` and `images` are each "" (nothing to do), "owed", "done" or "failed" (given up
+    after `attempts`); `page` may also be "kept" (the page held no fuller text: the feed's body
+    stays). `body_from` says where the archived body came from: "feed" or "page"."""
+
+    path: str
+    site: str
+    url: str  # the article's link: the page read for its full text, the pictures' Referer
+    page: str = ""
+    images: str = ""
+    attempts: int = 0
+    next_ms: int = 0
+    error: str = ""
+    body_from: str = "feed"
+
+    @property
+    def owed(self) -> bool:
+        return "owed" in (self.page, self.images)
+
+
+@dataclass(frozen=True, slots=True)
+class Asset:
+    """A picture stored in the mirror (`assets/<2 hex>/<sha256>.<ext>`), as downloaded from
+    `url`: the bytes it had and the bytes stored (after re-encoding, if it was too large)."""
+
+    url: str
+    path: str
+    media_type: str
+    original_bytes: int
+    stored_bytes: int
+    width: int
+    height: int

@@ -123,6 +123,11 @@ def _fullness(body: str) -> tuple[int, bool]:
     return len("".join(text.split())), _MEDIA.search(body) is not None
 
 
+def visible_chars(body: str) -> int:
+    """How much text a reader sees in an HTML body (characters other than white space)."""
+    return _fullness(body)[0]
+
+
 def _has_body(entry: FeedEntry) -> bool:
     bodies = (entry.content, *entry.other_bodies, entry.media_body)
     return any(_fullness(b) != (0, False) for b in bodies)

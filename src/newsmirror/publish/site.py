@@ -60,10 +60,11 @@ class Pages:
     ) -> bool:
         """Rewrite status.md when a source's health changed (or `force`, when other pages
         change anyway); timestamps alone do not make a commit every pass."""
-        mark = fingerprint(found)
+        counts = store.enrichment_counts()
+        mark = fingerprint(found) + ":" + ",".join(f"{counts[k]}" for k in sorted(counts))
         if not force and store.get_meta("status") == mark and (self.root / STATUS_PATH).exists():
             return False
-        text = render_status(found, now_ms, self.config.offset_minutes, self.config.title)
+        text = render_status(found, now_ms, self.config.offset_minutes, self.config.title, counts)
         self.writer.write(STATUS_PATH, text)
         with store.transaction():
             store.set_meta("status", mark)

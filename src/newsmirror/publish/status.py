@@ -9,7 +9,13 @@ from newsmirror.decide.health import SourceHealth
 STATUS_PATH = "status.md"
 
 
-def render_status(healths: list[SourceHealth], now_ms: int, offset_minutes: int, title: str) -> str:
+def render_status(
+    healths: list[SourceHealth],
+    now_ms: int,
+    offset_minutes: int,
+    title: str,
+    enrichment: dict[str, int] | None = None,
+) -> str:
     zone = timezone(timedelta(minutes=offset_minutes))
     fetched = [h for h in healths if h.site.enabled]
     failing = [h for h in fetched if h.failing]
@@ -31,7 +37,26 @@ def render_status(healths: list[SourceHealth], now_ms: int, offset_minutes: int,
     lines += _section("Failing", [_failing_line(h, zone) for h in failing])
     moved = [h for h in healths if h.state and h.state.moved_from]
     lines += _section("Moved", [_moved_line(h, zone) for h in moved])
+    lines += _section("Pages and pictures", _enrichment_lines(enrichment or {}))
     return "\n".join(lines) + "\n"
+
+
+def _enrichment_lines(counts: dict[str, int]) -> list[str]:
+    """The work owed on articles (`enrich`): said only when there is any."""
+    found = []
+    if counts.get("page"):
+        found.append(f"- {counts['page']} articles have their full text from their page.")
+    if counts.get("owed"):
+        found.append(
+            f"- {counts['owed']} articles still wait for their page or pictures"
+            " (tried again in later passes)."
+        )
+    if counts.get("failed"):
+        found.append(
+            f"- {counts['failed']} articles keep their feed's body or their pictures' own URLs:"
+            " their page or pictures failed every attempt."
+        )
+    return found
 
 
 def _section(heading: str, items: list[str]) -> list[str]:

@@ -14,6 +14,8 @@ from typing import Protocol
 
 from newsmirror.records import (
     ArchivedArticle,
+    Asset,
+    Enrichment,
     FetchRecord,
     Known,
     ListEntry,
@@ -88,6 +90,26 @@ class WorkStore(Protocol):
     def clear_todo(self, kind: str, items: Iterable[str]) -> None: ...
 
 
+class EnrichStore(Protocol):
+    """Work owed on archived articles (their pages to read, their pictures to mirror), and the
+    pictures stored so far, by the URL they came from."""
+
+    def put_enrichments(self, items: Iterable[Enrichment]) -> None: ...
+
+    def enrichment(self, path: str) -> Enrichment | None: ...
+
+    def enrichments_due(self, now_ms: int, limit: int) -> list[Enrichment]:
+        """Owed work with `next_ms <= now_ms`, the longest waiting first."""
+
+    def enrichment_counts(self) -> dict[str, int]:
+        """{"owed": ..., "page": ..., "failed": ...}: articles with work owed, with a body from
+        their page, with work given up."""
+
+    def assets_for(self, urls: Sequence[str]) -> dict[str, Asset]: ...
+
+    def put_asset(self, asset: Asset) -> None: ...
+
+
 class MetaStore(Protocol):
     """Small facts about the store itself: the commit it was made for, its completeness."""
 
@@ -98,7 +120,7 @@ class MetaStore(Protocol):
     def set_meta_durably(self, key: str, value: str) -> None: ...
 
 
-class Store(SourceStore, ArticleStore, WorkStore, MetaStore, Protocol):
+class Store(SourceStore, ArticleStore, WorkStore, EnrichStore, MetaStore, Protocol):
     """Everything a pass needs, with its lifecycle. Changes made inside `transaction()` are
     applied together or not at all; outside one, each call stands alone."""
 
@@ -108,7 +130,8 @@ class Store(SourceStore, ArticleStore, WorkStore, MetaStore, Protocol):
         """True when a full rebuild once completed for this store's current schema."""
 
     def reset(self) -> None:
-        """Forget every article and all work owed (the start of a rebuild); keep source state."""
+        """Forget every article, the journal and the lists and commits owed (the start of a
+        rebuild); keep source state, enrichment and stored pictures, which no file holds."""
 
     def close(self) -> None: ...
 

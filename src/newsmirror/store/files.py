@@ -10,21 +10,31 @@ _CREATE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0)
 
 
 class AtomicWriter:
-    """Writes files under one root; remembers folders it made so it asks the OS once each."""
+    """Writes files under one root; remembers folders it made so it asks the OS once each.
+    With `temp_dir` (on the same filesystem), half-written files wait there, never beside
+    their target: a folder readers see then holds only whole files, even after a kill."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, temp_dir: Path | None = None) -> None:
         self.root = root
+        self.temp_dir = temp_dir
         self._made: set[str] = set()
         self.written = 0
 
     def write(self, relpath: str, text: str) -> None:
+        self.write_bytes(relpath, text.encode("utf-8"))
+
+    def write_bytes(self, relpath: str, data: bytes) -> None:
         target = os.path.join(self.root, relpath)
         folder = os.path.dirname(target)
         if folder not in self._made:
             os.makedirs(folder, exist_ok=True)
             self._made.add(folder)
         temp = f"{target}.{os.getpid()}.tmp"
-        data = text.encode("utf-8")
+        if self.temp_dir is not None:
+            if str(self.temp_dir) not in self._made:
+                os.makedirs(self.temp_dir, exist_ok=True)
+                self._made.add(str(self.temp_dir))
+            temp = os.path.join(self.temp_dir, f"{os.path.basename(target)}.{os.getpid()}.tmp")
         try:
             fd = os.open(temp, _CREATE, 0o644)
             try:
@@ -48,6 +58,16 @@ class AtomicWriter:
             pass
         self.write(relpath, text)
         return True
+
+
+def remove_temp_files(folder: Path) -> int:
+    """Remove what a killed run left half-written in a temp folder; how many files."""
+    removed = 0
+    if folder.is_dir():
+        for leftover in folder.glob("*.tmp"):
+            _remove_quietly(str(leftover))
+            removed += 1
+    return removed
 
 
 def sync_filesystem(root: Path) -> None:

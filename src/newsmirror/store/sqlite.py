@@ -18,6 +18,8 @@ from pathlib import Path
 
 from newsmirror.records import (
     ArchivedArticle,
+    Asset,
+    Enrichment,
     FetchRecord,
     Known,
     ListEntry,
@@ -27,7 +29,7 @@ from newsmirror.records import (
 from newsmirror.store.base import FETCH_HISTORY
 from newsmirror.store.layout import rank_of
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 _CHUNK = 500  # keys per IN (...) query, well under SQLite's variable limit
 
 _SCHEMA = """
@@ -83,6 +85,28 @@ CREATE TABLE IF NOT EXISTS fetches (
     new_items INTEGER NOT NULL,
     notes TEXT
 );
+CREATE TABLE IF NOT EXISTS enrichment (
+    path TEXT PRIMARY KEY,
+    site TEXT NOT NULL,
+    url TEXT NOT NULL,
+    page TEXT NOT NULL,
+    images TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    next_ms INTEGER NOT NULL,
+    error TEXT NOT NULL,
+    body_from TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS enrichment_due ON enrichment (next_ms)
+    WHERE page = 'owed' OR images = 'owed';
+CREATE TABLE IF NOT EXISTS assets (
+    url TEXT PRIMARY KEY,
+    path TEXT NOT NULL,
+    media_type TEXT NOT NULL,
+    original_bytes INTEGER NOT NULL,
+    stored_bytes INTEGER NOT NULL,
+    width INTEGER NOT NULL,
+    height INTEGER NOT NULL
+);
 """
 
 
@@ -97,6 +121,12 @@ _SOURCE_COLUMNS_V2 = (
     "moved_from TEXT",
     "moved_ms INTEGER",
 )
+# What no archive file holds, kept when the articles are rebuilt from the files: each source's
+# state and fetches, the work owed on articles (and where their bodies came from), and which
+# picture URL each stored asset was downloaded from.
+_KEPT_ON_RESET = frozenset({"sources", "fetches", "enrichment", "assets"})
+_ENRICHMENT_FIELDS = ", ".join(f.name for f in fields(Enrichment))
+_ASSET_FIELDS = ", ".join(f.name for f in fields(Asset))
 _SOURCE_FIELDS = ", ".join(f.name for f in fields(SourceState))  # the columns, in its order
 _ARTICLE_FIELDS = "path, site, published_ms, title, url, key_hash, link_key, flat_id"
 _FETCH_FIELDS = (
@@ -154,7 +184,7 @@ class SqliteStore:
         state, which no file holds, is kept when its schema is current."""
         with self.transaction():
             current = self.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
-            keep = {"sources", "fetches"} if current else set()
+            keep = _KEPT_ON_RESET if current else set()
             for (name,) in self.db.execute(
                 "SELECT name FROM sqlite_master WHERE type='table'"
             ).fetchall():
@@ -360,6 +390,61 @@ class SqliteStore:
         )
         return [FetchRecord(*row) for row in rows]
 
+    # --- work owed on archived articles: pages to read, pictures to mirror; stored pictures
+
+    def put_enrichments(self, items: Iterable[Enrichment]) -> None:
+        rows = [astuple(item) for item in items]
+        if rows:
+            marks = ",".join("?" * len(rows[0]))
+            self.db.executemany(
+                f"INSERT OR REPLACE INTO enrichment ({_ENRICHMENT_FIELDS}) VALUES ({marks})", rows
+            )
+
+    def enrichment(self, path: str) -> Enrichment | None:
+        row = self.db.execute(
+            f"SELECT {_ENRICHMENT_FIELDS} FROM enrichment WHERE path=?", (path,)
+        ).fetchone()
+        return Enrichment(*row) if row else None
+
+    def enrichments_due(self, now_ms: int, limit: int) -> list[Enrichment]:
+        """Owed work whose time has come, the longest waiting first."""
+        rows = self.db.execute(
+            f"SELECT {_ENRICHMENT_FIELDS} FROM enrichment"
+            " WHERE (page = 'owed' OR images = 'owed') AND next_ms <= ?"
+            " ORDER BY next_ms, path LIMIT ?",
+            (now_ms, limit),
+        )
+        return [Enrichment(*row) for row in rows]
+
+    def enrichment_counts(self) -> dict[str, int]:
+        """How many articles are in each state: owed, page (full text taken from the page),
+        failed (given up)."""
+        row = self.db.execute(
+            "SELECT"
+            " coalesce(sum(page = 'owed' OR images = 'owed'), 0),"
+            " coalesce(sum(body_from = 'page'), 0),"
+            " coalesce(sum(page = 'failed' OR images = 'failed'), 0)"
+            " FROM enrichment"
+        ).fetchone()
+        return {"owed": row[0], "page": row[1], "failed": row[2]}
+
+    def assets_for(self, urls: Sequence[str]) -> dict[str, Asset]:
+        found: dict[str, Asset] = {}
+        for start in range(0, len(urls), _CHUNK):
+            chunk = list(urls[start : start + _CHUNK])
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(
+                f"SELECT {_ASSET_FIELDS} FROM assets WHERE url IN ({marks})", chunk
+            )
+            found.update((row[0], Asset(*row)) for row in rows)
+        return found
+
+    def put_asset(self, asset: Asset) -> None:
+        marks = ",".join("?" * len(fields(Asset)))
+        self.db.execute(
+            f"INSERT OR REPLACE INTO assets ({_ASSET_FIELDS}) VALUES ({marks})", astuple(asset)
+        )
+
 
 def _article_row(a: ArchivedArticle) -> tuple:
     return (a.path, a.site, a.published_ms, a.title, a.url, a.key_hash, a.link_key, a.flat_id)
@@ -391,10 +476,15 @@ def _to_v3(db: sqlite3.Connection) -> None:
     _add_columns(db, "fetches", ("notes TEXT",))
 
 
+def _to_v4(db: sqlite3.Connection) -> None:
+    """Version 4: the work owed on articles (pages, pictures) and the stored pictures, in new
+    tables (created with the rest of the schema)."""
+
+
 # Each step brings an index from the version before to its own, in place, keeping every
 # source's state (which no archive file holds); then the tables and indexes a step does not name
 # are created as the current schema has them.
-MIGRATIONS = {2: _to_v2, 3: _to_v3}
+MIGRATIONS = {2: _to_v2, 3: _to_v3, 4: _to_v4}
 
 
 def _migrate(db: sqlite3.Connection) -> None:
