@@ -95,7 +95,7 @@ def test_a_summary_only_feed_gets_its_story_from_the_page_by_trafilatura(tmp_pat
     summary = "<p>香港立法会今天就新的法案进行了长时间辩论……</p>"
     feed = feed_server.serve("/feed.xml", rss(rss_item(1, link=page, body=summary)))
     root = tmp_path / "m"
-    write_config(root, [{"name": "甲", "slug": "a", "url": feed}])  # fulltext: "auto"
+    write_config(root, [{"name": "甲", "slug": "a", "url": feed, "fulltext": "auto"}])
     assert _run(root) == 0
     [(path, article)] = _articles(root)
     assert "第8段" in article.body and "第1段" in article.body
@@ -114,7 +114,7 @@ def test_a_full_text_feed_is_left_alone_under_auto(tmp_path, feed_server):
     page = feed_server.serve("/news/1.html", _page(LONG_STORY), Content_Type="text/html")
     feed = feed_server.serve("/feed.xml", rss(rss_item(1, link=page, body=LONG_STORY)))
     root = tmp_path / "m"
-    write_config(root, [{"name": "甲", "slug": "a", "url": feed}])
+    write_config(root, [{"name": "甲", "slug": "a", "url": feed, "fulltext": "auto"}])
     assert _run(root) == 0
     assert feed_server.asked("/news/1.html") == 0
     assert _enrichment(root) == []
@@ -150,7 +150,9 @@ def test_a_failed_page_keeps_the_feed_body_and_is_retried_a_bounded_number_of_ti
     page = feed_server.serve("/gone.html", "no", status=503, Content_Type="text/html")
     feed = feed_server.serve("/feed.xml", rss(rss_item(1, link=page, body="<p>只有摘要…</p>")))
     root = tmp_path / "m"
-    write_config(root, [{"name": "甲", "slug": "a", "url": feed}], enrich_attempts=3)
+    write_config(
+        root, [{"name": "甲", "slug": "a", "url": feed, "fulltext": "auto"}], enrich_attempts=3
+    )
     assert _run(root) == 0
     [(path, article)] = _articles(root)
     assert "只有摘要" in article.body
@@ -173,7 +175,7 @@ def test_a_page_that_arrives_later_replaces_the_summary(tmp_path, feed_server):
     page = feed_server.serve("/late.html", "busy", status=503, Content_Type="text/html")
     feed = feed_server.serve("/feed.xml", rss(rss_item(1, link=page, body="<p>摘要</p>")))
     root = tmp_path / "m"
-    write_config(root, [{"name": "甲", "slug": "a", "url": feed}])
+    write_config(root, [{"name": "甲", "slug": "a", "url": feed, "fulltext": "auto"}])
     assert _run(root) == 0
     feed_server.serve("/late.html", _page(LONG_STORY), Content_Type="text/html")
     _make_due(root)
@@ -195,7 +197,7 @@ def test_pages_that_are_not_stories_keep_the_feed_body(tmp_path, feed_server, bo
     page = feed_server.serve("/odd", body, **headers)
     feed = feed_server.serve("/feed.xml", rss(rss_item(1, link=page, body="<p>摘要</p>")))
     root = tmp_path / "m"
-    write_config(root, [{"name": "甲", "slug": "a", "url": feed}])
+    write_config(root, [{"name": "甲", "slug": "a", "url": feed, "fulltext": "auto"}])
     assert _run(root) == 0
     [(_, article)] = _articles(root)
     assert article.body == "<p>摘要</p>"
@@ -208,7 +210,7 @@ def test_a_redirect_loop_page_fails_without_harm(tmp_path, feed_server):
     feed_server.serve("/loop", "", status=302, Location=loop)
     feed = feed_server.serve("/feed.xml", rss(rss_item(1, link=loop, body="<p>摘要</p>")))
     root = tmp_path / "m"
-    write_config(root, [{"name": "甲", "slug": "a", "url": feed}])
+    write_config(root, [{"name": "甲", "slug": "a", "url": feed, "fulltext": "auto"}])
     assert _run(root) == 0
     assert _articles(root)[0][1].body == "<p>摘要</p>"
     assert "redirect" in _enrichment(root)[0][5]
@@ -218,7 +220,9 @@ def test_a_page_over_its_size_limit_is_refused(tmp_path, feed_server):
     page = feed_server.serve("/big", _page(LONG_STORY * 200), Content_Type="text/html")
     feed = feed_server.serve("/feed.xml", rss(rss_item(1, link=page, body="<p>摘要</p>")))
     root = tmp_path / "m"
-    write_config(root, [{"name": "甲", "slug": "a", "url": feed}], page_max_bytes=10_000)
+    write_config(
+        root, [{"name": "甲", "slug": "a", "url": feed, "fulltext": "auto"}], page_max_bytes=10_000
+    )
     assert _run(root) == 0
     assert _articles(root)[0][1].body == "<p>摘要</p>"
     assert "too_large" in _enrichment(root)[0][5]

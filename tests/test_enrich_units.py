@@ -220,3 +220,15 @@ def test_a_source_may_override_the_mirrors_images():
     assert config.images_of(site) == "mirror" and site.fulltext is True
     assert _config().images_of(_config().sites[0]) == "keep"
     assert _config().sites[0].fulltext == "auto"
+
+
+def test_a_commit_of_completed_articles_says_so():
+    from newsmirror.publish.commits import commit_message
+
+    config = _config()
+    staged = [("M", "articles/a/2021/07/05/120000-abc.md"), ("A", "assets/ab/abc.jpg")]
+    message = commit_message(config, lambda path: "a", staged, [])
+    assert message.startswith("Complete 1 article (full text from pages, pictures)\n")
+    assert "1 picture stored." in message
+    new = [("A", "articles/a/2021/07/05/120000-abd.md"), ("A", "assets/ab/abd.jpg")]
+    assert commit_message(config, lambda path: "a", new, []).startswith("Archive 1 new article")

@@ -1,12 +1,13 @@
 """The seed article comes out byte for byte from the feed item that produced it."""
 
 import re
+import sqlite3
 from pathlib import Path
 from xml.sax.saxutils import escape
 
 import pytest
 
-from conftest import shared_path, write_config
+from conftest import shared_path
 from newsmirror.cli import main
 from newsmirror.store.article import parse
 
@@ -67,8 +68,14 @@ def test_seed_reproduces_byte_for_byte(tmp_path: Path, seed: bytes, make_feed) -
     feed = tmp_path / "feed.xml"
     feed.write_text(make_feed(article.title, article.url, article.body), encoding="utf-8")
     mirror = tmp_path / "mirror"
-    write_config(mirror, [{"name": "美国之音", "slug": "voa", "url": feed.as_uri()}])
+    # Every setting at its default (write_config would turn page reading off).
+    mirror.mkdir()
+    (mirror / "newsmirror.toml").write_text(
+        f'[[site]]\nname = "美国之音"\nslug = "voa"\nurl = "{feed.as_uri()}"\n', encoding="utf-8"
+    )
     assert main(["-C", str(mirror), "run", "--no-commit"]) == 0
     written = list((mirror / "articles" / "voa").rglob("*.md"))
     assert len(written) == 1
     assert written[0].read_bytes() == seed
+    with sqlite3.connect(mirror / ".newsmirror" / "index.sqlite") as db:  # no page was owed
+        assert db.execute("SELECT count(*) FROM enrichment").fetchone()[0] == 0

@@ -102,17 +102,23 @@ def prepare(data: bytes, max_width: int, quality: int) -> Picture:
 def _reencoded(image, max_width: int, quality: int):  # type: ignore[no-untyped-def]
     from PIL import Image, ImageOps
 
+    if image.format == "JPEG" and image.width >= 2 * max_width:
+        # Let the decoder scale by 1/2, 1/4 or 1/8 (never below the width wanted): far faster.
+        image.draft("RGB", (max_width, max(1, image.height * max_width // image.width)))
     image.load()
     image = ImageOps.exif_transpose(image)  # the way the camera held it, before EXIF goes
     if image.width > max_width:
         height = max(1, round(image.height * max_width / image.width))
-        image = image.resize((max_width, height), Image.Resampling.LANCZOS)
+        # Hamming: antialiased like Lanczos for a downscale, at half its cost (profiled:
+        # Lanczos was 60 ms of a 2400 px picture's 120 ms).
+        image = image.resize((max_width, height), Image.Resampling.HAMMING)
     out = io.BytesIO()
     has_alpha = image.mode in ("RGBA", "LA") or (image.mode == "P" and "transparency" in image.info)
     if has_alpha:
         image.save(out, "PNG", optimize=True)
         kind = ("image/png", "png")
     else:
-        image.convert("RGB").save(out, "JPEG", quality=quality, optimize=True, progressive=True)
+        # optimize (Huffman tables): 5% smaller for 5 ms; progressive would cost 15 ms more.
+        image.convert("RGB").save(out, "JPEG", quality=quality, optimize=True)
         kind = ("image/jpeg", "jpg")
     return out.getvalue(), kind, image.width, image.height

@@ -25,6 +25,12 @@ def commit_message(
         if status.startswith("A") and path.startswith("articles/") and path.endswith(".md")
     )
     total = sum(added.values())
+    completed = sum(
+        1 for status, path in staged if status.startswith("M") and path.startswith("articles/")
+    )
+    pictures = sum(
+        1 for status, path in staged if status.startswith("A") and path.startswith("assets/")
+    )
     failed = [o for o in outcomes if not o.ok]
     if total:
         subject = f"Archive {count(total, 'new article')}"
@@ -32,6 +38,8 @@ def commit_message(
         subject += " from " + ", ".join(f"{names.get(s, s)} {n}" for s, n in ranked[:5])
         if len(ranked) > 5:
             subject += f" and {count(len(ranked) - 5, 'more site')}"
+    elif completed or pictures:
+        subject = f"Complete {count(completed, 'article')} (full text from pages, pictures)"
     elif heartbeat:
         days = config.heartbeat_days
         subject = f"Heartbeat: nothing new to commit for {days:g} days (keeps the schedule alive)"
@@ -40,6 +48,10 @@ def commit_message(
     else:
         subject = "Update mirror pages"
     lines = [subject]
+    done = [f"{count(completed, 'article')} completed"] if completed and total else []
+    done += [f"{count(pictures, 'picture')} stored"] if pictures else []
+    if done:
+        lines += ["", ", ".join(done) + "."]
     if failed:
         lines += ["", f"{count(len(failed), 'source')} failed:"]
         lines += [
