@@ -145,6 +145,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--force", action="store_true", help="replace a workflow that newsmirror did not write"
     )
 
+    add = command("add", "add a source to newsmirror.toml")
+    add.add_argument("url", metavar="URL", help="the feed's URL (http or https)")
+    add.add_argument("--name", help="display name (default: from the URL's host)")
+    add.add_argument("--slug", help="folder under articles/ (default: from the name or host)")
+    remove = command("remove", "remove a source from newsmirror.toml (its archive stays)")
+    remove.add_argument("slug", metavar="SLUG", help="the source's slug")
+    imports = command("import-opml", "add the feeds of a feed reader's OPML export as sources")
+    imports.add_argument("file", metavar="FILE", type=Path, help="the OPML file")
+    imports.add_argument(
+        "--dry-run", action="store_true", help="say what would be added, change nothing"
+    )
+    exports = command("export-opml", "write the mirror's sources as OPML")
+    exports.add_argument(
+        "file", metavar="FILE", nargs="?", type=Path, help="where to write (default: stdout)"
+    )
+
     demo = command("demo", "build a mirror of bundled sample feeds (offline)")
     demo.add_argument("target", metavar="DIR", help="a new directory for the demo mirror")
     return parser
@@ -587,6 +603,88 @@ def cmd_demo(root: Path, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_add(root: Path, args: argparse.Namespace) -> int:
+    from newsmirror import config as config_module
+    from newsmirror import config_edit
+    from newsmirror.opml import Subscription
+
+    path = root / config_module.CONFIG_NAME
+    config = config_module.load(path)
+    if not args.url.startswith(("http://", "https://")):
+        raise ConfigError(str(path), "url", f"{args.url!r} is not an http or https feed URL")
+    change = config_edit.plan_additions(config, [Subscription(args.name or "", args.url)])
+    if change.skipped:
+        print(f"newsmirror: not added: {change.skipped[0][1]}", file=sys.stderr)
+        return EXIT_FAILED
+    site = change.added[0]
+    site = config_module.Site(args.name or site.name, args.slug or site.slug, site.url)
+    config_edit.append_sites(path, [site])
+    print(f"Added {site.name} ({site.slug}): {site.url}; the next `newsmirror run` fetches it.")
+    return EXIT_OK
+
+
+def cmd_remove(root: Path, args: argparse.Namespace) -> int:
+    from newsmirror import config as config_module
+    from newsmirror import config_edit
+
+    path = root / config_module.CONFIG_NAME
+    config = config_module.load(path)
+    site = config.site(args.slug)
+    if site is None:
+        raise ConfigError(str(path), "site", f"no source has slug {args.slug!r}")
+    has_archive = any((root / "articles" / folder).is_dir() for folder in site.all_folders)
+    config_edit.remove_site(path, args.slug, keep_archive=has_archive)
+    if has_archive:
+        print(
+            f"Removed {site.name} ({site.slug}) from the sources: its archive stays, listed as an"
+            " archive-only site (enabled = false)."
+        )
+    else:
+        print(f"Removed {site.name} ({site.slug}).")
+    return EXIT_OK
+
+
+def cmd_import_opml(root: Path, args: argparse.Namespace) -> int:
+    from newsmirror import config as config_module
+    from newsmirror import config_edit, opml
+
+    path = root / config_module.CONFIG_NAME
+    config = config_module.load(path)
+    try:
+        data = args.file.read_bytes()
+    except OSError as exc:
+        print(f"newsmirror: cannot read {args.file}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USAGE
+    subscriptions = opml.read(data, str(args.file))
+    change = config_edit.plan_additions(config, subscriptions)
+    for site in change.added:
+        print(f"  add  {site.name} ({site.slug}): {site.url}")
+    for what, why in change.skipped:
+        print(f"  skip {what}: {why}")
+    if change.added and not args.dry_run:
+        config_edit.append_sites(path, change.added)
+    verb = "would add" if args.dry_run else "added"
+    print(
+        f"{args.file}: {len(subscriptions)} feeds; {verb} {plural(len(change.added), 'source')},"
+        f" skipped {len(change.skipped)}."
+    )
+    return EXIT_OK
+
+
+def cmd_export_opml(root: Path, args: argparse.Namespace) -> int:
+    from newsmirror import config as config_module
+    from newsmirror import opml
+
+    config = config_module.load(root / config_module.CONFIG_NAME)
+    text = opml.render(config.sites, config.title)
+    if args.file is None:
+        sys.stdout.write(text)
+    else:
+        args.file.write_text(text, encoding="utf-8")
+        print(f"Wrote {args.file} ({plural(text.count('<outline'), 'source')}).")
+    return EXIT_OK
+
+
 COMMANDS = {
     "init": cmd_init,
     "run": cmd_run,
@@ -596,4 +694,8 @@ COMMANDS = {
     "status": cmd_status,
     "workflow": cmd_workflow,
     "demo": cmd_demo,
+    "add": cmd_add,
+    "remove": cmd_remove,
+    "import-opml": cmd_import_opml,
+    "export-opml": cmd_export_opml,
 }

@@ -11,6 +11,8 @@ from pathlib import Path
 from newsmirror.config import Config, Site
 from newsmirror.decide.health import SourceHealth, fingerprint, health_of
 from newsmirror.decide.schedule import HOUR_MS
+from newsmirror.opml import OPML_PATH
+from newsmirror.opml import render as render_opml
 from newsmirror.publish.pages import LISTS, list_path, render_list, render_readme
 from newsmirror.publish.status import STATUS_PATH, render_status
 from newsmirror.store.base import Store
@@ -22,7 +24,7 @@ README = "README.md"
 def is_derived(path: str) -> bool:
     """Pages made from the archive and the store, never edited by hand: in a conflict with
     someone else's commit, either version will do, since they are regenerated."""
-    return path in (README, STATUS_PATH) or path.startswith(f"{LISTS}/")
+    return path in (README, STATUS_PATH, OPML_PATH) or path.startswith(f"{LISTS}/")
 
 
 def healths(config: Config, store: Store, now_ms: int) -> list[SourceHealth]:
@@ -70,6 +72,12 @@ class Pages:
             store.set_meta("status", mark)
         return True
 
+    def write_opml(self) -> bool:
+        """sources.opml: the mirror's sources, for any feed reader; when it changed."""
+        return self.writer.write_if_changed(
+            OPML_PATH, render_opml(self.config.sites, self.config.title)
+        )
+
     def listed_sites(self, store: Store) -> list[Site]:
         """Sites that have a list page: those with articles, and those whose page exists."""
         listed = store.sites_with_articles()
@@ -89,6 +97,8 @@ class Pages:
         lists_changed = bool(to_commit)
         if self.write_readme(store):
             to_commit.append(README)
+        if self.write_opml():
+            to_commit.append(OPML_PATH)
         if self.write_status(store, found, now_ms, force=lists_changed):
             to_commit.append(STATUS_PATH)
         with store.transaction():
@@ -109,6 +119,8 @@ class Pages:
         changed = [list_path(s) for s in self.listed_sites(store) if self.write_list(store, s)]
         if self.write_readme(store):
             changed.append(README)
+        if self.write_opml():
+            changed.append(OPML_PATH)
         force = force_status or bool(changed)
         if self.write_status(store, healths(self.config, store, now_ms), now_ms, force=force):
             changed.append(STATUS_PATH)
