@@ -12,7 +12,9 @@ synced before the index records the work as done.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -22,7 +24,7 @@ from newsmirror.config import Config, Site
 from newsmirror.decide.enrich import after_failure, page_wins
 from newsmirror.enrich.images import image_urls, proxied, relative_link, rewrite
 from newsmirror.enrich.pages import HTML_TYPES, extract, page_text
-from newsmirror.enrich.pictures import NotAPicture, prepare
+from newsmirror.enrich.pictures import NotAPicture, Picture, prepare
 from newsmirror.errors import ArticleFormatError
 from newsmirror.events import Observer, Stage, ignore
 from newsmirror.fetch.http import Budget, FetchPolicy, fetch_all
@@ -242,17 +244,27 @@ def _store_pictures(work: _Work, policy: FetchPolicy, budget: Budget) -> None:
         if url not in work.assets
     ]
 
-    def on_picture(fetched: Fetched) -> None:
-        if not fetched.ok:
-            errors[fetched.key] = f"{fetched.error_kind}: {fetched.error}"
-            if fetched.error_kind == "budget":
-                work.count("deferred")
-            else:
-                work.count("failed")
-            return
-        _keep_picture(work, fetched)
+    # Decoding and re-encoding are CPU work that Pillow does without holding the GIL: a few
+    # threads do it on every core while downloads go on (profiled: a 2400 px picture's
+    # re-encoding costs 60 ms, a thousand times the rest of its handling).
+    config = work.config
+    with ThreadPoolExecutor(max_workers=_cores(), thread_name_prefix="picture") as pool:
+        prepared: list[tuple[Fetched, Future[Picture], int]] = []
 
-    fetch_all(requests, policy, on_picture, budget=budget)
+        def on_picture(fetched: Fetched) -> None:
+            if not fetched.ok:
+                errors[fetched.key] = f"{fetched.error_kind}: {fetched.error}"
+                work.count("deferred" if fetched.error_kind == "budget" else "failed")
+                return
+            data = fetched.body or b""
+            future = pool.submit(prepare, data, config.image_max_width, config.image_quality)
+            prepared.append((replace(fetched, body=None), future, len(data)))
+            while prepared and prepared[0][1].done():  # store what is ready: memory stays low
+                _keep_picture(work, *prepared.pop(0))
+
+        fetch_all(requests, policy, on_picture, budget=budget)
+        for done in prepared:
+            _keep_picture(work, *done)
     if work.new_assets:
         files.sync_filesystem(work.root)  # every picture whole on disk before a link to it
     for item in owed:
@@ -261,16 +273,18 @@ def _store_pictures(work: _Work, policy: FetchPolicy, budget: Budget) -> None:
         _link_pictures(work, item, wanted[item.path], errors)
 
 
-def _keep_picture(work: _Work, fetched: Fetched) -> None:
-    data = fetched.body or b""
-    config = work.config
+def _cores() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 2)
+
+
+def _keep_picture(work: _Work, fetched: Fetched, future: Future[Picture], size: int) -> None:
     try:
-        picture = prepare(data, config.image_max_width, config.image_quality)
+        picture = future.result()
     except NotAPicture as refusal:
         # Kept as a refusal (no path): the article keeps the picture's own URL, and the URL
         # is not downloaded again every pass.
         work.count("refused")
-        asset = Asset(fetched.key, "", f"refused: {refusal}", len(data), 0, 0, 0)
+        asset = Asset(fetched.key, "", f"refused: {refusal}", size, 0, 0, 0)
         work.assets[fetched.key] = asset
         work.new_assets.append(asset)
         return
