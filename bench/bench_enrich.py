@@ -39,7 +39,7 @@ PARAGRAPH = "记者从现场了解到，当地居民对这项政策的反应不�
 
 def _pictures(folder: Path, feeds: int, seed: int = 7) -> int:
     """One distinct JPEG per picture of every item: most 800x533, some 2400x1600."""
-    from PIL import Image, ImageDraw
+    from PIL import ImageDraw
 
     rng = random.Random(seed)
     folder.mkdir(parents=True, exist_ok=True)
@@ -128,7 +128,7 @@ def _corpus(root: Path, farm: FeedFarm, feeds: int) -> list[str]:
 
 
 MODES = {
-    "plain (fulltext = false, images = keep)": ('fulltext = false\n', 'images = "keep"'),
+    "plain (fulltext = false, images = keep)": ("fulltext = false\n", 'images = "keep"'),
     "full text, images = keep": ("", 'images = "keep"'),
     "full text, images = mirror": ("", 'images = "mirror"'),
 }

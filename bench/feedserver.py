@@ -25,7 +25,6 @@ from email.utils import parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-
 _TYPES = {
     ".html": "text/html; charset=utf-8",
     ".jpg": "image/jpeg",

@@ -277,6 +277,22 @@ def reset_keeps_enrichment_and_assets(make: Factory) -> None:
         assert store.assets_for([asset.url]) == {asset.url: asset}
 
 
+@case
+def articles_are_counted_and_listed_by_month_in_a_zone(make: Factory) -> None:
+    # 2021-06-30 16:30 UTC is 2021-07-01 00:30 at UTC+8: July there, June in UTC.
+    late_june = 1_625_070_600_000
+    with make() as store:
+        store.add_articles(
+            [article(1, ms=late_june), article(2, ms=late_june + 86_400_000), article(3, ms=1)]
+        )
+        assert store.months("a", 480) == [("1970-01", 1), ("2021-07", 2)]
+        assert store.months("a", 0) == [("1970-01", 1), ("2021-06", 1), ("2021-07", 1)]
+        assert store.months("b", 0) == []
+        july = store.between("a", late_june, late_june + 31 * 86_400_000)
+        assert [e.path for e in july] == [article(2).path, article(1).path]  # newest first
+        assert store.between("a", 0, 1) == []
+
+
 def check_store(make: Factory) -> None:
     """Every case of the contract against stores from `make` (each case gets fresh ones)."""
     for run in CASES:

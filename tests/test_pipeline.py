@@ -54,6 +54,7 @@ def test_first_pass_writes_articles_lists_and_readme(mirror: Path):
     assert listing.startswith("甲\n------\n\n7-2 [标题 2](/articles/a/2021/07/02/")
     assert listing.endswith(
         ".md)\n\n7-1 [标题 1](/articles/a/2021/07/01/200000-" + _hash("guid-1") + ".md)\n\n"
+        "[更早的文章：按月归档 / every article, by month](甲/index.md)\n"
     )
     readme = (mirror / "README.md").read_text(encoding="utf-8")
     assert "[甲](lists/甲.md)" in readme and "[乙](lists/乙.md)" in readme

@@ -35,6 +35,7 @@ from newsmirror.events import Observer, PassPlanned, SourceFinished, SourceStart
 from newsmirror.fetch.http import FetchPolicy, fetch_all
 from newsmirror.mirror import Mirror, ReindexReport, copy_index
 from newsmirror.parse import parse_feed
+from newsmirror.publish.archive import MONTH_TODO, months_owed
 from newsmirror.publish.commits import commit_message
 from newsmirror.publish.site import healths, is_derived
 from newsmirror.publish.status import STATUS_PATH
@@ -286,6 +287,8 @@ def _archive_all(
             index.clear_pending()  # every journaled file of this pass is written and indexed
         index.put_enrichments(item for o in outcomes for item in o.owed)
         index.add_todo("list", {o.slug for o in outcomes if o.written})
+        written = (a for o in outcomes for a in o.written)
+        index.add_todo(MONTH_TODO, months_owed(written, config.offset_minutes))
         index.add_todo("commit", (a.path for o in outcomes for a in o.written))
     return outcomes + waiting
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from newsmirror.config import Config, Site
 from newsmirror.records import ListEntry
@@ -32,19 +32,36 @@ def list_path(site: Site) -> str:
     return f"{LISTS}/{site.name}.md"
 
 
-def render_list(site: Site, entries: Sequence[ListEntry], config: Config) -> str:
+def render_list(
+    site: Site, entries: Sequence[ListEntry], config: Config, archive: bool = False
+) -> str:
+    """The old system's list page; with `archive`, a link to the site's month pages after
+    the entries (the entries stay as the old readers expect them)."""
     offset, full = config.offset_minutes, config.list_dates == "full"
     lines = [_entry_line(entry, offset, full) for entry in entries]
-    return f"{site.name}\n{RULE}\n\n" + "\n".join(lines) + "\n"
+    text = f"{site.name}\n{RULE}\n\n" + "\n".join(lines) + "\n"
+    if archive:
+        target = link_target(f"{site.name}/index.md")
+        text += f"[更早的文章：按月归档 / every article, by month]({target})\n"
+    return text
+
+
+def _summary(site: Site, summaries: Mapping[str, tuple[int, int | None]], config: Config) -> str:
+    count, newest = summaries.get(site.slug, (0, None))
+    if not count:
+        return ""
+    when = local_time(newest or 0, config.offset_minutes)
+    archive = link_target(f"{LISTS}/{site.name}/index.md")
+    return f" — {count} 篇，最新 {when:%Y-%m-%d}，[按月归档]({archive})"
 
 
 def _entry_line(entry: ListEntry, offset_minutes: int, full_date: bool) -> str:
     when = local_time(entry.published_ms, offset_minutes)
     date = f"{when.year}-{when.month}-{when.day}" if full_date else f"{when.month}-{when.day}"
-    return f"{date} [{_list_title(entry.title)}](/{link_target(entry.path)})\n"
+    return f"{date} [{list_title(entry.title)}](/{link_target(entry.path)})\n"
 
 
-def _list_title(title: str) -> str:
+def list_title(title: str) -> str:
     if "\n" in title or "\r" in title or "\u2028" in title or "\u2029" in title:
         title = _LINE_BREAK.sub(" ", title)
     title = title.strip()
@@ -53,11 +70,18 @@ def _list_title(title: str) -> str:
     return title
 
 
-def render_readme(config: Config, listed: Collection[str]) -> str:
+def render_readme(
+    config: Config,
+    listed: Collection[str],
+    summaries: Mapping[str, tuple[int, int | None]] | None = None,
+) -> str:
     """The mirror's front page: a link to the list page of every site in `listed` (slugs);
-    a site without a list page yet is named, not linked, so that no link leads nowhere."""
+    a site without a list page yet is named, not linked, so that no link leads nowhere.
+    With `summaries` ({slug: (articles, newest ms)}), each line also gives the site's count,
+    its newest article's date and a link to its month pages."""
+    summaries = summaries or {}
     links = [
-        f"[{site.name}]({link_target(list_path(site))})\n"
+        f"[{site.name}]({link_target(list_path(site))}){_summary(site, summaries, config)}\n"
         if site.slug in listed
         else f"{site.name}（暂无文章 / no articles yet）\n"
         for site in config.sites

@@ -13,6 +13,14 @@ from newsmirror.decide.health import SourceHealth, fingerprint, health_of
 from newsmirror.decide.schedule import HOUR_MS
 from newsmirror.opml import OPML_PATH
 from newsmirror.opml import render as render_opml
+from newsmirror.publish.archive import (
+    MONTH_TODO,
+    index_path,
+    month_bounds,
+    owed_months,
+    render_index,
+    render_month,
+)
 from newsmirror.publish.pages import LISTS, list_path, render_list, render_readme
 from newsmirror.publish.status import STATUS_PATH, render_status
 from newsmirror.store.base import Store
@@ -48,14 +56,35 @@ class Pages:
     def write_list(self, store: Store, site: Site) -> bool:
         entries = store.newest(site.slug, self.config.list_size)
         return self.writer.write_if_changed(
-            list_path(site), render_list(site, entries, self.config)
+            list_path(site), render_list(site, entries, self.config, archive=bool(entries))
         )
 
     def write_readme(self, store: Store) -> bool:
         """The README links the list page of every site that has one (a site with no article
-        yet has none: it is named, not linked)."""
+        yet has none: it is named, not linked), with its count, newest date and archive."""
         listed = {s.slug for s in self.listed_sites(store)}
-        return self.writer.write_if_changed(README, render_readme(self.config, listed))
+        summaries = {slug: store.site_summary(slug) for slug in listed}
+        return self.writer.write_if_changed(README, render_readme(self.config, listed, summaries))
+
+    def write_months(self, store: Store, months: set[tuple[str, str]]) -> list[str]:
+        """Write these (slug, "YYYY-MM") month pages and their sites' indexes; the paths
+        that changed."""
+        offset = self.config.offset_minutes
+        changed = []
+        for slug in sorted({slug for slug, _ in months}):
+            site = self.config.site(slug)
+            if site is None:
+                continue
+            for month in sorted(m for s, m in months if s == slug):
+                start, end = month_bounds(month, offset)
+                entries = store.between(slug, start, end)
+                for path, text in render_month(site, month, entries, offset):
+                    if self.writer.write_if_changed(path, text):
+                        changed.append(path)
+            index = render_index(site, store.months(slug, offset))
+            if self.writer.write_if_changed(index_path(site), index):
+                changed.append(index_path(site))
+        return changed
 
     def write_status(
         self, store: Store, found: list[SourceHealth], now_ms: int, force: bool = False
@@ -89,12 +118,14 @@ class Pages:
         """Rewrite the lists of sites that got articles (in this pass or in one that was
         interrupted), the README and status.md when they changed; every path to commit."""
         lists = set(store.todo("list"))
+        month_items = store.todo(MONTH_TODO)
         to_commit = []
         for site in self.config.sites:
             if site.slug in lists:
                 self.write_list(store, site)  # owed to git even when unchanged by this pass
                 to_commit.append(list_path(site))
         lists_changed = bool(to_commit)
+        to_commit += self.write_months(store, owed_months(month_items, self.config.offset_minutes))
         if self.write_readme(store):
             to_commit.append(README)
         if self.write_opml():
@@ -104,6 +135,7 @@ class Pages:
         with store.transaction():
             store.add_todo("commit", to_commit)
             store.clear_todo("list", lists)
+            store.clear_todo(MONTH_TODO, month_items)
         return store.todo("commit")
 
     def build(self, store: Store, now_ms: int) -> list[str]:
@@ -116,7 +148,11 @@ class Pages:
         return self._rewrite(store, now_ms, force_status=False)
 
     def _rewrite(self, store: Store, now_ms: int, force_status: bool) -> list[str]:
-        changed = [list_path(s) for s in self.listed_sites(store) if self.write_list(store, s)]
+        listed = self.listed_sites(store)
+        changed = [list_path(s) for s in listed if self.write_list(store, s)]
+        offset = self.config.offset_minutes
+        every_month = {(s.slug, month) for s in listed for month, _ in store.months(s.slug, offset)}
+        changed += self.write_months(store, every_month)
         if self.write_readme(store):
             changed.append(README)
         if self.write_opml():

@@ -68,6 +68,13 @@ class ArticleStore(Protocol):
 
     def newest(self, site: str, limit: int) -> list[ListEntry]: ...
 
+    def between(self, site: str, start_ms: int, end_ms: int) -> list[ListEntry]:
+        """A site's articles published in [start_ms, end_ms), newest first."""
+
+    def months(self, site: str, offset_minutes: int) -> list[tuple[str, int]]:
+        """("YYYY-MM", articles) of every month a site has articles in, oldest first, months
+        counted in the zone `offset_minutes` east of UTC."""
+
     def site_summary(self, site: str) -> tuple[int, int | None]:
         """(number of articles, newest publication time) of a site."""
 

@@ -100,6 +100,9 @@ def _record(store: Store, articles: Sequence[ArchivedArticle], clear_journal: bo
         if clear_journal:
             store.clear_pending()
         store.add_todo("list", {a.site for a in articles})
+        store.add_todo(
+            "month", {f"{a.site}\t{a.published_ms}" for a in articles}
+        )  # see publish.archive
         store.add_todo("commit", (a.path for a in articles))
 
 

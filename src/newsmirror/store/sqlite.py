@@ -287,6 +287,25 @@ class SqliteStore:
         )
         return [ListEntry(*row) for row in rows]
 
+    def between(self, site: str, start_ms: int, end_ms: int) -> list[ListEntry]:
+        """A site's articles published in [start_ms, end_ms), newest first."""
+        rows = self.db.execute(
+            "SELECT path, published_ms, title FROM articles"
+            " WHERE site=? AND published_ms >= ? AND published_ms < ?"
+            " ORDER BY published_ms DESC, rank DESC, path DESC",
+            (site, start_ms, end_ms),
+        )
+        return [ListEntry(*row) for row in rows]
+
+    def months(self, site: str, offset_minutes: int) -> list[tuple[str, int]]:
+        """("YYYY-MM", articles) of every month a site has articles in, in a zone."""
+        rows = self.db.execute(
+            "SELECT strftime('%Y-%m', published_ms / 1000 + ? * 60, 'unixepoch') AS month,"
+            " COUNT(*) FROM articles WHERE site=? GROUP BY month ORDER BY month",
+            (offset_minutes, site),
+        )
+        return [(month, count) for month, count in rows]
+
     def site_summary(self, site: str) -> tuple[int, int | None]:
         """(number of articles, newest publication time) of a site."""
         count, newest = self.db.execute(
