@@ -50,3 +50,16 @@ def test_github_shows_every_title_as_written(text):
     title = title_text(text)
     shown = visible_on_github(f"[{markdown_title(title)}](https://example.org/)")
     assert shown == "".join(title.split())
+
+
+def test_plain_title_undoes_the_markdown_escaping():
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    from newsmirror.clean.titles import markdown_title, plain_title
+
+    @given(st.text(alphabet="ab [ ]*_`~$<&\\#;lt中", max_size=30))
+    def round_trip(text: str) -> None:
+        assert plain_title(markdown_title(text)) == text
+
+    round_trip()

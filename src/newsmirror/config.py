@@ -65,6 +65,13 @@ MIRROR_SETTINGS = (
     Setting("page_max_bytes", int, 8 * 1024 * 1024, "largest article page accepted"),
     Setting("enrich_attempts", int, 4, "tries for a page or picture before giving up"),
     Setting("strip_feedx_footer", bool, False, "remove feedx's promotional footer from bodies"),
+    Setting(
+        "public_url",
+        str,
+        "",
+        "where the files are published, for links in feeds/ (default: the GitHub remote)",
+    ),
+    Setting("feed_size", int, 50, "entries per feed in feeds/"),
 )
 HOST_SETTINGS = (Setting("per_host", int, None, "requests to this host at the same time"),)
 
@@ -156,6 +163,8 @@ class Config:
     page_max_bytes: int = _default(MIRROR_SETTINGS, "page_max_bytes")
     enrich_attempts: int = _default(MIRROR_SETTINGS, "enrich_attempts")
     strip_feedx_footer: bool = _default(MIRROR_SETTINGS, "strip_feedx_footer")
+    public_url: str = _default(MIRROR_SETTINGS, "public_url")
+    feed_size: int = _default(MIRROR_SETTINGS, "feed_size")
     # [hosts."name"] / [hosts."name:port"] per_host = N: exceptions to per_host.
     hosts: tuple[tuple[str, int], ...] = ()
 
@@ -330,6 +339,11 @@ def _check_mirror(values: dict[str, Any], display: str) -> None:
             "mirror.image_proxy",
             "must be an http(s) URL holding {url}, e.g. " + DEFAULT_PROXY,
         )
+    public = values["public_url"]
+    if public and not public.startswith(("http://", "https://")):
+        raise ConfigError(display, "mirror.public_url", "must be an http(s) URL (or empty)")
+    if public and not public.endswith("/"):
+        values["public_url"] = public + "/"  # a folder: the paths of files are appended
     if not 1 <= values["image_quality"] <= 95:
         raise ConfigError(display, "mirror.image_quality", "must be from 1 to 95")
 

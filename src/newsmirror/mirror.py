@@ -111,7 +111,13 @@ class Mirror:
 
     @property
     def pages(self) -> Pages:
-        return Pages(self.root, self.config, self.writer)
+        return Pages(self.root, self.config, self.writer, self._public_url)
+
+    def _public_url(self) -> str:
+        """`public_url`, else where GitHub shows the files (from the remote), else ""."""
+        from newsmirror.repo import remote
+
+        return self.config.public_url or remote.public_url(self.root)
 
 
 def copy_index(source: Path, target: Path) -> None:

@@ -62,6 +62,14 @@ def markdown_title(text: str) -> str:
     return _MARKDOWN.sub(_escaped, text)
 
 
+_UNESCAPE = re.compile(r"\\([\\\[\]*_`~$&])|&lt;")
+
+
+def plain_title(title: str) -> str:
+    """An archived title as plain text again (`markdown_title` undone), for feeds out."""
+    return _UNESCAPE.sub(lambda m: m.group(1) or "<", title)
+
+
 def _escaped(match: re.Match[str]) -> str:
     char = match.group()
     return "&lt;" if char == "<" else "\\" + char

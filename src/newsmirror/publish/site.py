@@ -6,11 +6,13 @@ file; status.md only when a source's health changes (or other pages do), not for
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from newsmirror.config import Config, Site
 from newsmirror.decide.health import SourceHealth, fingerprint, health_of
 from newsmirror.decide.schedule import HOUR_MS
+from newsmirror.errors import ArticleFormatError
 from newsmirror.opml import OPML_PATH
 from newsmirror.opml import render as render_opml
 from newsmirror.publish.archive import (
@@ -21,18 +23,25 @@ from newsmirror.publish.archive import (
     render_index,
     render_month,
 )
-from newsmirror.publish.pages import LISTS, list_path, render_list, render_readme
+from newsmirror.publish.feeds import ALL, FEEDS, FeedItem, feed_paths, render_atom, render_json
+from newsmirror.publish.pages import LISTS, link_target, list_path, render_list, render_readme
 from newsmirror.publish.status import STATUS_PATH, render_status
+from newsmirror.store import article as article_format
 from newsmirror.store.base import Store
 from newsmirror.store.files import AtomicWriter
 
 README = "README.md"
 
 
+def list_path_for(slug: str, config: Config) -> str:
+    site = config.site(slug)
+    return link_target(list_path(site)) if site else ""
+
+
 def is_derived(path: str) -> bool:
     """Pages made from the archive and the store, never edited by hand: in a conflict with
     someone else's commit, either version will do, since they are regenerated."""
-    return path in (README, STATUS_PATH, OPML_PATH) or path.startswith(f"{LISTS}/")
+    return path in (README, STATUS_PATH, OPML_PATH) or path.startswith((f"{LISTS}/", f"{FEEDS}/"))
 
 
 def healths(config: Config, store: Store, now_ms: int) -> list[SourceHealth]:
@@ -48,10 +57,61 @@ def healths(config: Config, store: Store, now_ms: int) -> list[SourceHealth]:
 class Pages:
     """The derived pages of one mirror, written under its root."""
 
-    def __init__(self, root: Path, config: Config, writer: AtomicWriter) -> None:
+    def __init__(
+        self,
+        root: Path,
+        config: Config,
+        writer: AtomicWriter,
+        public_url: Callable[[], str] = lambda: "",
+    ) -> None:
         self.root = root
         self.config = config
         self.writer = writer
+        self._public_url = public_url
+        self._public: str | None = None
+
+    @property
+    def public_url(self) -> str:
+        if self._public is None:
+            self._public = self._public_url()
+        return self._public
+
+    def write_feeds(self, store: Store, slugs: set[str]) -> list[str]:
+        """feeds/<slug>.xml and .json of these sites and feeds/all.*, when their content
+        changed; the paths written."""
+        size = self.config.feed_size
+        changed: list[str] = []
+        every: list[FeedItem] = []
+        for site in self.listed_sites(store):
+            items = self._feed_items(store, site, size)
+            every += items
+            if site.slug in slugs:
+                changed += self._write_feed(site.slug, site.name, items)
+        if slugs:
+            every.sort(key=lambda i: (i.article.published_ms, i.path), reverse=True)
+            changed += self._write_feed(ALL, self.config.title, every[:size])
+        return changed
+
+    def _feed_items(self, store: Store, site: Site, size: int) -> list[FeedItem]:
+        items = []
+        for entry in store.newest(site.slug, size):
+            try:
+                text = (self.root / entry.path).read_text(encoding="utf-8")
+                items.append(FeedItem(entry.path, site, article_format.parse(text)))
+            except (OSError, UnicodeDecodeError, ArticleFormatError):
+                continue  # a file gone or not ours: the feed leaves it out
+        return items
+
+    def _write_feed(self, key: str, title: str, items: list[FeedItem]) -> list[str]:
+        xml_path, json_path = feed_paths(key)
+        public = self.public_url
+        home = public + list_path_for(key, self.config) if public and key != ALL else public
+        written = []
+        if self.writer.write_if_changed(xml_path, render_atom(key, title, items, public, home)):
+            written.append(xml_path)
+        if self.writer.write_if_changed(json_path, render_json(key, title, items, public, home)):
+            written.append(json_path)
+        return written
 
     def write_list(self, store: Store, site: Site) -> bool:
         entries = store.newest(site.slug, self.config.list_size)
@@ -126,6 +186,7 @@ class Pages:
                 to_commit.append(list_path(site))
         lists_changed = bool(to_commit)
         to_commit += self.write_months(store, owed_months(month_items, self.config.offset_minutes))
+        to_commit += self.write_feeds(store, lists)
         if self.write_readme(store):
             to_commit.append(README)
         if self.write_opml():
@@ -153,6 +214,7 @@ class Pages:
         offset = self.config.offset_minutes
         every_month = {(s.slug, month) for s in listed for month, _ in store.months(s.slug, offset)}
         changed += self.write_months(store, every_month)
+        changed += self.write_feeds(store, {s.slug for s in listed})
         if self.write_readme(store):
             changed.append(README)
         if self.write_opml():

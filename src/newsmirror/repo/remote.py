@@ -61,6 +61,18 @@ def upstream(root: Path) -> Upstream | None:
     return Upstream(chosen, branch, False)
 
 
+def public_url(root: Path) -> str:
+    """Where GitHub shows this repository's files (`https://github.com/OWNER/REPO/blob/BRANCH/`),
+    from the remote the branch is pushed to; "" when that is not GitHub (or there is none)."""
+    from newsmirror.publish.feeds import public_url_for
+
+    target = upstream(root) if git.is_repo(root) else None
+    if target is None:
+        return ""
+    url = git.run(root, "remote", "get-url", target.remote, check=False).stdout.strip()
+    return public_url_for(url, target.branch)
+
+
 def ahead(root: Path, target: Upstream) -> int | None:
     """Commits on HEAD that the remote branch (as last fetched) lacks; None when unknown."""
     ref = f"refs/remotes/{target.remote}/{target.branch}"

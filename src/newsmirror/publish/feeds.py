@@ -1,0 +1,152 @@
+"""Feeds out: the newest articles of each site (`feeds/<slug>.xml`, `.json`) and of the whole
+mirror (`feeds/all.xml`, `.json`) as Atom 1.0 (RFC 4287) and JSON Feed 1.1, with full content,
+so that readers can subscribe to the mirror itself.
+
+An entry's link is the article where the mirror is published (`public_url` + its path) when
+that is known, and always keeps the publisher's link too (Atom `rel="related"`, JSON Feed
+`external_url`). Every date comes from the articles, none from the clock: a feed's bytes change
+only when its articles do, so it is rewritten (and committed) only then.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import quote
+from xml.sax.saxutils import escape, quoteattr
+
+from newsmirror.clean.resolve import absolutize
+from newsmirror.clean.titles import plain_title
+from newsmirror.config import Site
+from newsmirror.records import Article
+
+FEEDS = "feeds"
+ALL = "all"
+_NAMESPACE = uuid.UUID("9f6e0d1c-6a53-4c51-8d0e-6b3f3c6f1a10")  # ids: uuid5 of the path
+# Characters XML 1.0 forbids even escaped (a body could hold them from a broken feed).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+@dataclass(frozen=True, slots=True)
+class FeedItem:
+    path: str  # the article file, relative to the mirror
+    site: Site
+    article: Article
+
+
+def feed_paths(key: str) -> tuple[str, str]:
+    return f"{FEEDS}/{key}.xml", f"{FEEDS}/{key}.json"
+
+
+def _public(path: str, public_url: str) -> str:
+    return public_url + quote(path) if public_url else ""
+
+
+def _time(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _id(path: str) -> str:
+    return f"urn:uuid:{uuid.uuid5(_NAMESPACE, path)}"
+
+
+def _content(item: FeedItem, public_url: str) -> str:
+    """The body with its relative links (mirrored pictures) made absolute where the mirror is
+    published; without `public_url` they stay relative (to the article)."""
+    body = _NOT_XML.sub("", item.article.body)
+    if public_url:
+        body = absolutize(body, _public(item.path, public_url))
+    return body
+
+
+def render_atom(
+    key: str, title: str, items: Sequence[FeedItem], public_url: str, home: str = ""
+) -> str:
+    xml_path, _ = feed_paths(key)
+    updated = _time(max((i.article.published_ms for i in items), default=0))
+    lines = [
+        '<?xml version="1.0" encoding="utf-8"?>',
+        '<feed xmlns="http://www.w3.org/2005/Atom">',
+        f"  <id>{escape(_id(xml_path))}</id>",
+        f"  <title>{escape(_NOT_XML.sub('', title))}</title>",
+        f"  <updated>{updated}</updated>",
+        "  <author><name>newsmirror</name></author>",
+        '  <generator uri="https://github.com/">newsmirror</generator>',
+    ]
+    if public_url:
+        lines.append(f'  <link rel="self" href={quoteattr(_public(xml_path, public_url))}/>')
+    if home:
+        lines.append(f'  <link rel="alternate" href={quoteattr(home)}/>')
+    for item in items:
+        article = item.article
+        mirrored = _public(item.path, public_url)
+        lines += [
+            "  <entry>",
+            f"    <id>{escape(_id(item.path))}</id>",
+            f"    <title>{escape(_NOT_XML.sub('', plain_title(article.title)))}</title>",
+            f"    <updated>{_time(article.published_ms)}</updated>",
+            f"    <published>{_time(article.published_ms)}</published>",
+            f"    <category term={quoteattr(item.site.slug)} label={quoteattr(item.site.name)}/>",
+        ]
+        if mirrored:
+            lines.append(f'    <link rel="alternate" href={quoteattr(mirrored)}/>')
+        if article.url:
+            rel = "related" if mirrored else "alternate"
+            lines.append(f"    <link rel={quoteattr(rel)} href={quoteattr(article.url)}/>")
+        lines += [
+            f'    <content type="html">{escape(_content(item, public_url))}</content>',
+            "  </entry>",
+        ]
+    lines.append("</feed>")
+    return "\n".join(lines) + "\n"
+
+
+def render_json(
+    key: str, title: str, items: Sequence[FeedItem], public_url: str, home: str = ""
+) -> str:
+    _, json_path = feed_paths(key)
+    feed: dict[str, object] = {"version": "https://jsonfeed.org/version/1.1", "title": title}
+    if home:
+        feed["home_page_url"] = home
+    if public_url:
+        feed["feed_url"] = _public(json_path, public_url)
+    entries = []
+    for item in items:
+        article = item.article
+        entry: dict[str, object] = {
+            "id": _id(item.path),
+            "title": plain_title(article.title),
+            "content_html": _content(item, public_url),
+            "date_published": _time(article.published_ms),
+            "tags": [item.site.name],
+        }
+        mirrored = _public(item.path, public_url)
+        if mirrored:
+            entry["url"] = mirrored
+            if article.url:
+                entry["external_url"] = article.url
+        elif article.url:
+            entry["url"] = article.url
+        entries.append(entry)
+    feed["items"] = entries
+    return json.dumps(feed, ensure_ascii=False, indent=1) + "\n"
+
+
+_GITHUB = re.compile(
+    r"^(?:https://github\.com/|git@github\.com:|ssh://git@github\.com/)"
+    r"([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+?)(?:\.git)?/?$"
+)
+
+
+def public_url_for(remote_url: str, branch: str) -> str:
+    """Where GitHub shows the files of a repository whose remote is `remote_url`, "" when it
+    is not a GitHub remote."""
+    match = _GITHUB.match(remote_url.strip())
+    if not match or not branch:
+        return ""
+    owner, repo = match.groups()
+    return f"https://github.com/{owner}/{repo}/blob/{quote(branch)}/"
