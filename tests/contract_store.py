@@ -291,6 +291,9 @@ def articles_are_counted_and_listed_by_month_in_a_zone(make: Factory) -> None:
         july = store.between("a", late_june, late_june + 31 * 86_400_000)
         assert [e.path for e in july] == [article(2).path, article(1).path]  # newest first
         assert store.between("a", 0, 1) == []
+        store.add_articles([article(4, site="b", ms=late_june)])
+        assert store.days(480) == [("1970-01-01", 1), ("2021-07-01", 2), ("2021-07-02", 1)]
+        assert store.days(0)[1] == ("2021-06-30", 2)
 
 
 def check_store(make: Factory) -> None:

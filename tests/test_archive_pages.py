@@ -27,7 +27,7 @@ def _dates(n: int) -> str:
 def _links_resolve(root: Path) -> int:
     """Every relative link of every generated page names a file in the mirror."""
     checked = 0
-    pages = [root / "README.md", *(root / "lists").rglob("*.md")]
+    pages = [root / "README.md", *(root / "lists").rglob("*.md"), *(root / "digests").rglob("*.md")]
     for page in pages:
         for target in _LINK.findall(page.read_text("utf-8")):
             if target.startswith(("http://", "https://")):
@@ -107,3 +107,27 @@ def test_build_writes_every_month_from_the_index(tmp_path, feed_server):
     with SqliteStore(root / ".newsmirror" / "index.sqlite") as store:
         total = sum(count for _, count in store.months("a", 480))
     assert total == 4 and _links_resolve(root) > 0
+
+
+def test_a_digest_per_day_groups_every_article_by_site(tmp_path, feed_server):
+    a = feed_server.serve("/a.xml", rss(*(rss_item(n, date=_dates(n)) for n in range(4))))
+    b = feed_server.serve("/b.xml", rss(rss_item(7, date="Thu, 01 Jul 2021 03:00:00 GMT")))
+    root = tmp_path / "m"
+    write_config(
+        root, [{"name": "甲", "slug": "a", "url": a}, {"name": "乙", "slug": "b", "url": b}]
+    )
+    assert main(["-C", str(root), "run", "--no-commit"]) == 0
+    day = (root / "digests" / "2021" / "07" / "2021-07-01.md").read_text("utf-8")
+    assert "共 3 篇" in day
+    assert day.index("## 甲（2）") < day.index("## 乙（1）")  # configuration order
+    assert "- 11:00 [标题 7](../../../articles/b/2021/07/01/110000-" in day
+    index = (root / "digests" / "index.md").read_text("utf-8")
+    assert "- [2021-08-15](2021/08/2021-08-15.md) 1 篇" in index
+    assert index.index("2021-08-15") < index.index("2021-07-01") < index.index("2021-05-31")
+    assert "[每日摘要 / daily digests](digests/index.md)" in (root / "README.md").read_text("utf-8")
+    days = sorted(p.name for p in (root / "digests").rglob("2021-*.md"))
+    assert days == ["2021-05-31.md", "2021-07-01.md", "2021-08-15.md"]
+    total = sum(p.read_text("utf-8").count("\n- ") for p in (root / "digests").rglob("2021-*.md"))
+    with SqliteStore(root / ".newsmirror" / "index.sqlite") as store:
+        assert total == len(store.all_paths()) == 5  # counts add up to the index
+    assert _links_resolve(root) > 10

@@ -37,6 +37,7 @@ from newsmirror.mirror import Mirror, ReindexReport, copy_index
 from newsmirror.parse import parse_feed
 from newsmirror.publish.archive import MONTH_TODO, months_owed
 from newsmirror.publish.commits import commit_message
+from newsmirror.publish.digests import DAY_TODO, days_owed
 from newsmirror.publish.site import healths, is_derived
 from newsmirror.publish.status import STATUS_PATH
 from newsmirror.records import (
@@ -289,6 +290,8 @@ def _archive_all(
         index.add_todo("list", {o.slug for o in outcomes if o.written})
         written = (a for o in outcomes for a in o.written)
         index.add_todo(MONTH_TODO, months_owed(written, config.offset_minutes))
+        written = (a for o in outcomes for a in o.written)
+        index.add_todo(DAY_TODO, days_owed(written, config.offset_minutes))
         index.add_todo("commit", (a.path for o in outcomes for a in o.written))
     return outcomes + waiting
 

@@ -23,6 +23,16 @@ from newsmirror.publish.archive import (
     render_index,
     render_month,
 )
+from newsmirror.publish.digests import (
+    DAY_TODO,
+    DIGEST_INDEX,
+    DIGESTS,
+    day_bounds,
+    digest_path,
+    owed_days,
+    render_digest,
+    render_digest_index,
+)
 from newsmirror.publish.feeds import ALL, FEEDS, FeedItem, feed_paths, render_atom, render_json
 from newsmirror.publish.pages import LISTS, link_target, list_path, render_list, render_readme
 from newsmirror.publish.status import STATUS_PATH, render_status
@@ -41,7 +51,9 @@ def list_path_for(slug: str, config: Config) -> str:
 def is_derived(path: str) -> bool:
     """Pages made from the archive and the store, never edited by hand: in a conflict with
     someone else's commit, either version will do, since they are regenerated."""
-    return path in (README, STATUS_PATH, OPML_PATH) or path.startswith((f"{LISTS}/", f"{FEEDS}/"))
+    return path in (README, STATUS_PATH, OPML_PATH) or path.startswith(
+        (f"{LISTS}/", f"{FEEDS}/", f"{DIGESTS}/")
+    )
 
 
 def healths(config: Config, store: Store, now_ms: int) -> list[SourceHealth]:
@@ -124,7 +136,26 @@ class Pages:
         yet has none: it is named, not linked), with its count, newest date and archive."""
         listed = {s.slug for s in self.listed_sites(store)}
         summaries = {slug: store.site_summary(slug) for slug in listed}
-        return self.writer.write_if_changed(README, render_readme(self.config, listed, summaries))
+        text = render_readme(self.config, listed, summaries, digests=bool(listed))
+        return self.writer.write_if_changed(README, text)
+
+    def write_digests(self, store: Store, days: set[str]) -> list[str]:
+        """The digests of these days ("YYYY-MM-DD") and the digest index; the paths that
+        changed."""
+        if not days:
+            return []
+        offset, changed = self.config.offset_minutes, []
+        sites = self.listed_sites(store)
+        for day in sorted(days):
+            start, end = day_bounds(day, offset)
+            by_site = [(site, store.between(site.slug, start, end)) for site in sites]
+            text = render_digest(self.config.title, day, by_site, offset)
+            if self.writer.write_if_changed(digest_path(day), text):
+                changed.append(digest_path(day))
+        index = render_digest_index(self.config.title, store.days(offset))
+        if self.writer.write_if_changed(DIGEST_INDEX, index):
+            changed.append(DIGEST_INDEX)
+        return changed
 
     def write_months(self, store: Store, months: set[tuple[str, str]]) -> list[str]:
         """Write these (slug, "YYYY-MM") month pages and their sites' indexes; the paths
@@ -187,6 +218,8 @@ class Pages:
         lists_changed = bool(to_commit)
         to_commit += self.write_months(store, owed_months(month_items, self.config.offset_minutes))
         to_commit += self.write_feeds(store, lists)
+        day_items = store.todo(DAY_TODO)
+        to_commit += self.write_digests(store, owed_days(day_items, self.config.offset_minutes))
         if self.write_readme(store):
             to_commit.append(README)
         if self.write_opml():
@@ -197,6 +230,7 @@ class Pages:
             store.add_todo("commit", to_commit)
             store.clear_todo("list", lists)
             store.clear_todo(MONTH_TODO, month_items)
+            store.clear_todo(DAY_TODO, day_items)
         return store.todo("commit")
 
     def build(self, store: Store, now_ms: int) -> list[str]:
@@ -215,6 +249,7 @@ class Pages:
         every_month = {(s.slug, month) for s in listed for month, _ in store.months(s.slug, offset)}
         changed += self.write_months(store, every_month)
         changed += self.write_feeds(store, {s.slug for s in listed})
+        changed += self.write_digests(store, {day for day, _ in store.days(offset)})
         if self.write_readme(store):
             changed.append(README)
         if self.write_opml():

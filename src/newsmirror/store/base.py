@@ -75,6 +75,9 @@ class ArticleStore(Protocol):
         """("YYYY-MM", articles) of every month a site has articles in, oldest first, months
         counted in the zone `offset_minutes` east of UTC."""
 
+    def days(self, offset_minutes: int) -> list[tuple[str, int]]:
+        """("YYYY-MM-DD", articles of every site) of every day with articles, oldest first."""
+
     def site_summary(self, site: str) -> tuple[int, int | None]:
         """(number of articles, newest publication time) of a site."""
 

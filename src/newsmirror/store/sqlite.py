@@ -306,6 +306,15 @@ class SqliteStore:
         )
         return [(month, count) for month, count in rows]
 
+    def days(self, offset_minutes: int) -> list[tuple[str, int]]:
+        """("YYYY-MM-DD", articles of every site) of every day with articles, in a zone."""
+        rows = self.db.execute(
+            "SELECT strftime('%Y-%m-%d', published_ms / 1000 + ? * 60, 'unixepoch') AS day,"
+            " COUNT(*) FROM articles GROUP BY day ORDER BY day",
+            (offset_minutes,),
+        )
+        return [(day, count) for day, count in rows]
+
     def site_summary(self, site: str) -> tuple[int, int | None]:
         """(number of articles, newest publication time) of a site."""
         count, newest = self.db.execute(
