@@ -19,14 +19,20 @@ def article_text(ms: int, title: str, link: str) -> str:
 
 
 def write_filler(
-    root: Path, slugs: list[str], count: int, before_ms: int, offset_minutes: int = 480
+    root: Path,
+    slugs: list[str],
+    count: int,
+    before_ms: int,
+    offset_minutes: int = 480,
+    step_ms: int = 60_000,
 ) -> int:
-    """Write `count` articles under root/articles, round-robin over `slugs`, one minute apart
-    going back from a day before `before_ms`. Returns the number of files written."""
+    """Write `count` articles under root/articles, round-robin over `slugs`, `step_ms` apart
+    (a minute by default) going back from a day before `before_ms`. Returns the number of
+    files written."""
     made: set[Path] = set()
     for k in range(count):
         slug = slugs[k % len(slugs)]
-        ms = before_ms - 86_400_000 - k * 60_000
+        ms = before_ms - 86_400_000 - k * step_ms
         link = f"https://filler.example.org/{slug}/{k:07d}.html"
         digest = hashlib.sha1(link.encode()).hexdigest()[:12]
         local = time.gmtime(ms // 1000 + offset_minutes * 60)

@@ -25,7 +25,18 @@ from newsmirror.store.layout import ARTICLES, is_article_name
 from newsmirror.store.rebuild import Archive
 
 TEMP_NAME = re.compile(r"\.md\.\d+\.tmp$")  # what AtomicWriter leaves when it is killed
-_TEMP_PATTERNS = ("*.tmp", "lists/*.tmp", f"{ARTICLES}/.newsmirror-probe-*")
+# Where a killed run can leave half-written pages: the root, lists/ and its month folders,
+# feeds/, digests/ (index, years, months), and the state folder's temp files.
+_TEMP_PATTERNS = (
+    "*.tmp",
+    "lists/*.tmp",
+    "lists/*/*.tmp",
+    "feeds/*.tmp",
+    "digests/*.tmp",
+    "digests/*/*/*.tmp",
+    ".newsmirror/tmp/*.tmp",
+    f"{ARTICLES}/.newsmirror-probe-*",
+)
 
 
 def recover(store: Store, archive: Archive) -> int:
