@@ -232,3 +232,14 @@ def test_a_commit_of_completed_articles_says_so():
     assert "1 picture stored." in message
     new = [("A", "articles/a/2021/07/05/120000-abd.md"), ("A", "assets/ab/abd.jpg")]
     assert commit_message(config, lambda path: "a", new, []).startswith("Archive 1 new article")
+
+
+def test_links_are_computed_without_the_working_directory(tmp_path, monkeypatch):
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    monkeypatch.chdir(gone)
+    gone.rmdir()  # as after a test (or a shell) that removed the folder it stood in
+    assert relative_link("assets/ab/c.jpg", "articles/a/2021/07/01/x.md") == (
+        "../../../../../assets/ab/c.jpg"
+    )
+    assert relative_link("articles/a/x.md", "lists/甲/2021-07.md") == "../../articles/a/x.md"

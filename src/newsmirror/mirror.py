@@ -32,7 +32,9 @@ class Mirror:
         self.root = root
         self.config = config
         self.state_dir = state_dir or root / STATE_DIR
-        self.writer = AtomicWriter(root)
+        # Half-written files wait in the state folder, never beside their targets: a killed
+        # run leaves nothing in the folders readers and git see.
+        self.writer = AtomicWriter(root, root / STATE_DIR / "tmp")
         self._folder_site = {
             folder: site.slug for site in config.sites for folder in site.all_folders
         }

@@ -8,12 +8,12 @@ Bodies here are already sanitized; this module only rewrites the URL attributes 
 from __future__ import annotations
 
 import html
-import posixpath
 import re
 from collections.abc import Callable
 from urllib.parse import parse_qsl, quote, urlsplit
 
 from newsmirror.clean.urls import is_web_url
+from newsmirror.store.layout import relative_path
 
 _TAG = re.compile(
     r"<(img|source)((?:\s+[^\s=/>]+(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s\"'=<>`]+))?)*)\s*(/?)>",
@@ -142,4 +142,4 @@ def proxied(body: str, template: str) -> str:
 def relative_link(asset_path: str, article_path: str) -> str:
     """The link from an article file to an asset, both relative to the mirror's root: it
     works on GitHub, in a clone and in a fork alike."""
-    return posixpath.relpath(asset_path, posixpath.dirname(article_path) or ".")
+    return relative_path(asset_path, article_path.rpartition("/")[0] or ".")

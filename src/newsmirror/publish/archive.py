@@ -9,14 +9,13 @@ as the date folders are. Links are relative, so a fork or a copy elsewhere works
 
 from __future__ import annotations
 
-import posixpath
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from newsmirror.config import Site
 from newsmirror.publish.pages import LISTS, RULE, link_target, list_title
 from newsmirror.records import ArchivedArticle, ListEntry
-from newsmirror.store.layout import local_time
+from newsmirror.store.layout import local_time, relative_path
 
 PAGE_LIMIT = 500_000  # bytes: GitHub renders larger Markdown files slowly, or not at all
 
@@ -69,7 +68,7 @@ def month_path(site: Site, month: str, part: int = 1) -> str:
 
 
 def _relative(target: str, page: str) -> str:
-    return link_target(posixpath.relpath(target, posixpath.dirname(page)))
+    return link_target(relative_path(target, page.rpartition("/")[0]))
 
 
 def _zone(offset_minutes: int) -> str:

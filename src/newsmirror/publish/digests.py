@@ -4,14 +4,13 @@ zone), grouped by site in the order of the configuration, newest first within a 
 
 from __future__ import annotations
 
-import posixpath
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from newsmirror.config import Site
 from newsmirror.publish.pages import RULE, link_target, list_title
 from newsmirror.records import ArchivedArticle, ListEntry
-from newsmirror.store.layout import local_time
+from newsmirror.store.layout import local_time, relative_path
 
 DIGESTS = "digests"
 DIGEST_INDEX = f"{DIGESTS}/index.md"
@@ -45,7 +44,7 @@ def owed_days(items: Iterable[str], offset_minutes: int) -> set[str]:
 
 
 def _relative(target: str, page: str) -> str:
-    return link_target(posixpath.relpath(target, posixpath.dirname(page)))
+    return link_target(relative_path(target, page.rpartition("/")[0]))
 
 
 def render_digest(

@@ -66,3 +66,14 @@ def is_article_name(path: str) -> bool:
     """Whether a file name is one newsmirror gives articles (date layout or flat id)."""
     name = path.rpartition("/")[2]
     return _DATE_NAME.match(name) is not None or _FLAT_NAME.match(name) is not None
+
+
+def relative_path(target: str, start_folder: str) -> str:
+    """`target` relative to the folder `start_folder`, both relative to the mirror's root
+    (`posixpath.relpath` would consult the working directory, which may be gone)."""
+    to = [p for p in target.split("/") if p]
+    start = [p for p in start_folder.split("/") if p and p != "."]
+    common = 0
+    while common < min(len(to), len(start)) and to[common] == start[common]:
+        common += 1
+    return "/".join([".."] * (len(start) - common) + to[common:]) or "."
