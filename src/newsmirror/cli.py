@@ -343,6 +343,17 @@ def print_pass(report: PassReport, config: Config, verbosity: int = 0) -> None:
                 " `run --push` pushes it",
                 file=sys.stderr,
             )
+    for name, home in report.homes:
+        if home is None:
+            print(f"Not pushed to {name}: it failed recently and waits (see status.md).")
+        elif home.ok:
+            print(f"Pushed to {name}.")
+        else:
+            print(
+                f"newsmirror: push to {name} failed ({home.kind}): {home.error}; tried again"
+                " later (see status.md)",
+                file=sys.stderr,
+            )
     if report.stale:
         print(f"Stale (nothing new for too long): {', '.join(report.stale)}")
 

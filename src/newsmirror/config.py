@@ -167,6 +167,8 @@ class Config:
     feed_size: int = _default(MIRROR_SETTINGS, "feed_size")
     # [hosts."name"] / [hosts."name:port"] per_host = N: exceptions to per_host.
     hosts: tuple[tuple[str, int], ...] = ()
+    # [[remote]] tables: more homes the mirror is pushed to (`run --push`).
+    remotes: tuple[RemoteHome, ...] = ()
 
     @property
     def offset_minutes(self) -> int:
@@ -235,10 +237,12 @@ def load(path: Path) -> Config:
 
 def from_dict(raw: dict[str, Any], path: Path) -> Config:
     display = str(path)
-    unknown = set(raw) - {"mirror", "site", "hosts"}
+    unknown = set(raw) - {"mirror", "site", "hosts", "remote"}
     if unknown:
         raise ConfigError(
-            display, sorted(unknown)[0], "unknown table or key (known: mirror, site, hosts)"
+            display,
+            sorted(unknown)[0],
+            "unknown table or key (known: mirror, site, hosts, remote)",
         )
     mirror = _settings(raw.get("mirror", {}), MIRROR_SETTINGS, "mirror", display)
     _check_mirror(mirror, display)
@@ -248,7 +252,45 @@ def from_dict(raw: dict[str, Any], path: Path) -> Config:
     sites = tuple(_site(entry, i, display) for i, entry in enumerate(sites_raw))
     _check_unique(sites, display)
     hosts = _hosts(raw.get("hosts", {}), display)
-    return Config(path=path, sites=sites, hosts=hosts, **mirror)
+    remotes = _remotes(raw.get("remote", []), display)
+    return Config(path=path, sites=sites, hosts=hosts, remotes=remotes, **mirror)
+
+
+REMOTE_SETTINGS = (
+    Setting("name", str, None, "a name for this home (lower-case letters, digits, - or _)"),
+    Setting("url", str, None, "where git pushes: https://, ssh://, git@host:path or a path"),
+    Setting("branch", str, "", "the branch pushed to (default: the mirror's own)"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteHome:
+    """A `[[remote]]`: another place the mirror is pushed to, besides its own upstream."""
+
+    name: str
+    url: str
+    branch: str = ""
+
+
+def _remotes(entries: Any, display: str) -> tuple[RemoteHome, ...]:
+    if not isinstance(entries, list):
+        raise ConfigError(display, "remote", "must be an array of [[remote]] tables")
+    found: list[RemoteHome] = []
+    for i, entry in enumerate(entries):
+        where = f"remote[{i}]"
+        values = _settings(entry, REMOTE_SETTINGS, where, display)
+        if not _SLUG.match(values["name"]):
+            raise ConfigError(
+                display, f"{where}.name", "must be lower-case letters, digits, - or _"
+            )
+        if any(r.name == values["name"] for r in found):
+            raise ConfigError(display, f"{where}.name", f"{values['name']!r} is used twice")
+        if not values["url"].strip() or values["url"].startswith("-"):
+            raise ConfigError(display, f"{where}.url", "must be a git URL or path")
+        if values["branch"].startswith("-") or " " in values["branch"]:
+            raise ConfigError(display, f"{where}.branch", "must be a branch name")
+        found.append(RemoteHome(**values))
+    return tuple(found)
 
 
 _HOST = re.compile(r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?$|^\[[0-9a-f:.]+\](:\d{1,5})?$")

@@ -21,6 +21,7 @@ from newsmirror.config import Config, Site
 from newsmirror.decide.enrich import owed_for
 from newsmirror.decide.health import SourceHealth, all_failing
 from newsmirror.decide.items import cut_notes, new_candidates, place, skip_notes
+from newsmirror.decide.remotes import after_push, push_due
 from newsmirror.decide.schedule import HOUR_MS, heartbeat_due, schedule_after
 from newsmirror.decide.sources import (
     asked_now,
@@ -39,7 +40,7 @@ from newsmirror.publish.archive import MONTH_TODO, months_owed
 from newsmirror.publish.commits import commit_message
 from newsmirror.publish.digests import DAY_TODO, days_owed
 from newsmirror.publish.site import healths, is_derived
-from newsmirror.publish.status import STATUS_PATH
+from newsmirror.publish.status import STATUS_PATH, remote_state_from, remote_state_text
 from newsmirror.records import (
     ArchivedArticle,
     Candidate,
@@ -76,6 +77,7 @@ class PassReport:
     heartbeat: bool = False  # the commit only keeps a quiet mirror's schedule alive
     dry_run: bool = False
     enriched: EnrichReport | None = None  # pages read and pictures stored
+    homes: tuple[tuple[str, PushResult | None], ...] = ()  # [[remote]]s: None = not due
 
     @property
     def new_articles(self) -> int:
@@ -128,10 +130,11 @@ def run_pass(
                 if is_repo or not git.is_repo(mirror.root):  # committed, or nowhere to commit
                     store.clear_todo("commit", changed)
                 store.set_meta("head", git.head_of(mirror.root) or "")
-            pushed = None
+            pushed, homes = None, ()
             if push and is_repo:
                 observer(Stage("push"))
                 pushed = _push(mirror, store, committed)
+                homes = _push_homes(mirror, store, _now_ms())
             recovery.finished(store)
             stale = tuple(h.site.slug for h in found if h.stale)
             failing = all_failing(found)
@@ -149,6 +152,7 @@ def run_pass(
         tuple(notes),
         heartbeat,
         enriched=enriched,
+        homes=homes,
     )
 
 
@@ -227,6 +231,26 @@ def _push(mirror: Mirror, store: Store, committed: bool) -> PushResult | None:
     with store.transaction():
         store.set_meta("head", git.head_of(root) or "")
     return result
+
+
+def _push_homes(
+    mirror: Mirror, store: Store, now_ms: int
+) -> tuple[tuple[str, PushResult | None], ...]:
+    """Push to every `[[remote]]` that is due; one failing never stops the others, and backs
+    off (its state is in the store and in status.md)."""
+    results = []
+    for home in mirror.config.remotes:
+        key = f"remote:{home.name}"
+        state = remote_state_from(store.get_meta(key))
+        if not push_due(state, now_ms):
+            results.append((home.name, None))
+            continue
+        result = remote.push_home(mirror.root, home.url, home.branch)
+        state = after_push(state, home.name, home.url, result.ok, result.error or "", now_ms)
+        with store.transaction():
+            store.set_meta(key, remote_state_text(state))
+        results.append((home.name, result))
+    return tuple(results)
 
 
 @dataclass(frozen=True, slots=True)

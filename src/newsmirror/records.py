@@ -258,3 +258,17 @@ class Asset:
     stored_bytes: int
     width: int
     height: int
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteState:
+    """How pushing to one `[[remote]]` home has gone: decided by `decide.remotes`, kept by the
+    store (as meta), shown in status.md."""
+
+    name: str
+    url: str
+    last_success_ms: int | None = None
+    last_error_ms: int | None = None
+    last_error: str = ""
+    failures: int = 0  # in a row
+    next_ms: int = 0  # not tried again before this

@@ -35,7 +35,7 @@ from newsmirror.publish.digests import (
 )
 from newsmirror.publish.feeds import ALL, FEEDS, FeedItem, feed_paths, render_atom, render_json
 from newsmirror.publish.pages import LISTS, link_target, list_path, render_list, render_readme
-from newsmirror.publish.status import STATUS_PATH, render_status
+from newsmirror.publish.status import STATUS_PATH, remote_state_from, render_status
 from newsmirror.store import article as article_format
 from newsmirror.store.base import Store
 from newsmirror.store.files import AtomicWriter
@@ -184,9 +184,14 @@ class Pages:
         change anyway); timestamps alone do not make a commit every pass."""
         counts = store.enrichment_counts()
         mark = fingerprint(found) + ":" + ",".join(f"{counts[k]}" for k in sorted(counts))
+        mark += "".join(str(store.get_meta(f"remote:{r.name}")) for r in self.config.remotes)
         if not force and store.get_meta("status") == mark and (self.root / STATUS_PATH).exists():
             return False
-        text = render_status(found, now_ms, self.config.offset_minutes, self.config.title, counts)
+        homes = [remote_state_from(store.get_meta(f"remote:{r.name}")) for r in self.config.remotes]
+        known = [home for home in homes if home is not None]
+        text = render_status(
+            found, now_ms, self.config.offset_minutes, self.config.title, counts, known
+        )
         self.writer.write(STATUS_PATH, text)
         with store.transaction():
             store.set_meta("status", mark)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
+from dataclasses import astuple
 from datetime import UTC, datetime, timedelta, timezone
 
 from newsmirror.decide.health import SourceHealth
+from newsmirror.records import RemoteState
 
 STATUS_PATH = "status.md"
 
@@ -15,6 +19,7 @@ def render_status(
     offset_minutes: int,
     title: str,
     enrichment: dict[str, int] | None = None,
+    remotes: Sequence[RemoteState] = (),
 ) -> str:
     zone = timezone(timedelta(minutes=offset_minutes))
     fetched = [h for h in healths if h.site.enabled]
@@ -38,6 +43,7 @@ def render_status(
     moved = [h for h in healths if h.state and h.state.moved_from]
     lines += _section("Moved", [_moved_line(h, zone) for h in moved])
     lines += _section("Pages and pictures", _enrichment_lines(enrichment or {}))
+    lines += _section("Other homes", [_remote_line(r, zone) for r in remotes])
     return "\n".join(lines) + "\n"
 
 
@@ -148,3 +154,28 @@ def _cell(text: str) -> str:
         .replace("\n", " ")
         .replace("\r", " ")
     )
+
+
+def _remote_line(state: RemoteState, zone: timezone) -> str:
+    success = _time(state.last_success_ms, zone) if state.last_success_ms else "never"
+    if not state.failures:
+        return f"- {_cell(state.name)} ({_cell(state.url)}): ok, last pushed {success}."
+    return (
+        f"- {_cell(state.name)} ({_cell(state.url)}): **failing** ({state.failures} in a row,"
+        f" last success {success}): {_cell(state.last_error)}; next attempt after"
+        f" {_time(state.next_ms, zone)}."
+    )
+
+
+def remote_state_text(state: RemoteState) -> str:
+    return json.dumps(astuple(state), ensure_ascii=False)
+
+
+def remote_state_from(text: str | None) -> RemoteState | None:
+    """A home's state as the store keeps it (meta `remote:<name>`); None when unknown."""
+    if not text:
+        return None
+    try:
+        return RemoteState(*json.loads(text))
+    except (ValueError, TypeError):
+        return None

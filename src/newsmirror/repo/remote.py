@@ -61,6 +61,21 @@ def upstream(root: Path) -> Upstream | None:
     return Upstream(chosen, branch, False)
 
 
+def push_home(root: Path, url: str, branch: str) -> PushResult:
+    """Push HEAD to another home (a `[[remote]]`) as `branch` (default: the current branch),
+    by URL. No replay: the mirror's own upstream is the one history, a home that has diverged
+    refuses and says so."""
+    if not branch:
+        branch = git.run(root, "symbolic-ref", "-q", "--short", "HEAD", check=False).stdout.strip()
+    if not branch:
+        return PushResult(False, kind="no-remote", error="a detached HEAD: no branch to push")
+    target = Upstream(url, branch, True)
+    pushed = _push(root, target)
+    if pushed.ok:
+        return PushResult(True, 1, target=f"{url} {branch}")
+    return PushResult(False, 1, kind=pushed.kind, error=pushed.error, target=f"{url} {branch}")
+
+
 def public_url(root: Path) -> str:
     """Where GitHub shows this repository's files (`https://github.com/OWNER/REPO/blob/BRANCH/`),
     from the remote the branch is pushed to; "" when that is not GitHub (or there is none)."""
