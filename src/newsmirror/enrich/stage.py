@@ -126,14 +126,14 @@ def enrich_articles(
     observer: Observer = ignore,
 ) -> EnrichReport:
     """Carry out the work owed whose time has come (see the module's docstring)."""
-    files.remove_temp_files(root / TEMP_DIR)
     due = store.enrichments_due(now_ms, config.page_budget + config.image_budget)
     work = _Work(root, config, store, now_ms)
     for item in due:
         if item.site in work.sites:  # a removed source's articles wait for it to return
             work.items[item.path] = item
     if not work.items:
-        return EnrichReport()
+        return EnrichReport()  # (and lists no folder: a quiet pass reads nothing it need not)
+    files.remove_temp_files(root / TEMP_DIR)  # a killed run's, if recovery has not
     observer(Stage("enrich"))
     budget = Budget({"page": config.page_budget, "image": config.image_budget})
     _read_pages(work, policy, budget)
