@@ -169,7 +169,7 @@ def feed_server() -> Iterator[FeedServer]:
 
 
 def write_config(root: Path, sites: list[dict[str, str]], **mirror: object) -> None:
-    lines = ["[mirror]"] + [f"{k} = {v!r}".replace("'", '"') for k, v in mirror.items()]
+    lines = ["[mirror]"] + [f"{k} = {_site_value(v)}" for k, v in mirror.items()]
     for site in sites:
         # Test feeds link to example.org: no article page is read unless a test asks for it.
         site = {"fulltext": False, **site} if "url" in site else site

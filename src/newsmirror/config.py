@@ -72,6 +72,7 @@ MIRROR_SETTINGS = (
         "where the files are published, for links in feeds/ (default: the GitHub remote)",
     ),
     Setting("feed_size", int, 50, "entries per feed in feeds/"),
+    Setting("epub", bool, False, "also write each day's digest as an EPUB book"),
 )
 HOST_SETTINGS = (Setting("per_host", int, None, "requests to this host at the same time"),)
 
@@ -165,6 +166,7 @@ class Config:
     strip_feedx_footer: bool = _default(MIRROR_SETTINGS, "strip_feedx_footer")
     public_url: str = _default(MIRROR_SETTINGS, "public_url")
     feed_size: int = _default(MIRROR_SETTINGS, "feed_size")
+    epub: bool = _default(MIRROR_SETTINGS, "epub")
     # [hosts."name"] / [hosts."name:port"] per_host = N: exceptions to per_host.
     hosts: tuple[tuple[str, int], ...] = ()
     # [[remote]] tables: more homes the mirror is pushed to (`run --push`).

@@ -36,6 +36,7 @@ from newsmirror.publish.digests import (
 from newsmirror.publish.feeds import ALL, FEEDS, FeedItem, feed_paths, render_atom, render_json
 from newsmirror.publish.pages import LISTS, link_target, list_path, render_list, render_readme
 from newsmirror.publish.status import STATUS_PATH, remote_state_from, render_status
+from newsmirror.records import ListEntry
 from newsmirror.store import article as article_format
 from newsmirror.store.base import Store
 from newsmirror.store.files import AtomicWriter
@@ -150,12 +151,30 @@ class Pages:
             start, end = day_bounds(day, offset)
             by_site = [(site, store.between(site.slug, start, end)) for site in sites]
             text = render_digest(self.config.title, day, by_site, offset)
-            if self.writer.write_if_changed(digest_path(day), text):
+            written = self.writer.write_if_changed(digest_path(day), text)
+            if written:
                 changed.append(digest_path(day))
+            book = digest_path(day).removesuffix(".md") + ".epub"
+            if self.config.epub and (written or not (self.root / book).is_file()):
+                self.writer.write_bytes(book, self._book(day, by_site))
+                changed.append(book)
         index = render_digest_index(self.config.title, store.days(offset))
         if self.writer.write_if_changed(DIGEST_INDEX, index):
             changed.append(DIGEST_INDEX)
         return changed
+
+    def _book(self, day: str, by_site: list[tuple[Site, list[ListEntry]]]) -> bytes:
+        from newsmirror.publish.epub import BookArticle, build_epub
+
+        articles = []
+        for site, entries in by_site:
+            for entry in entries:
+                try:
+                    text = (self.root / entry.path).read_text(encoding="utf-8")
+                    articles.append(BookArticle(entry.path, site, article_format.parse(text)))
+                except (OSError, UnicodeDecodeError, ArticleFormatError):
+                    continue
+        return build_epub(self.config.title, day, articles, self.root)
 
     def write_months(self, store: Store, months: set[tuple[str, str]]) -> list[str]:
         """Write these (slug, "YYYY-MM") month pages and their sites' indexes; the paths
