@@ -6,8 +6,9 @@ cleaned and sanitized like any feed body."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
-from lxml import etree, html
+from lxml import etree
 
 from newsmirror.parse.decode import codec_name, decide, header_charset
 
@@ -42,15 +43,21 @@ def extract(text: str, url: str, selector: str = "", removals: tuple[str, ...] =
     return _by_extractor(text, url, removals)
 
 
-def _document(text: str) -> html.HtmlElement | None:
+def _document(text: str):  # type: ignore[no-untyped-def]
+    from lxml import html  # imported here: a pass that reads no page never needs it
+
     try:
-        return html.document_fromstring(text, parser=_PARSER)
+        return html.document_fromstring(text, parser=_parser())
     except (etree.ParserError, ValueError):
         return None
 
 
-# No network, no entities from DTDs, comments and processing instructions dropped.
-_PARSER = html.HTMLParser(no_network=True, remove_comments=True, remove_pis=True)
+@lru_cache(maxsize=1)
+def _parser():  # type: ignore[no-untyped-def]
+    """No network, no entities from DTDs, comments and processing instructions dropped."""
+    from lxml import html
+
+    return html.HTMLParser(no_network=True, remove_comments=True, remove_pis=True)
 
 
 def _by_selector(text: str, selector: str, removals: tuple[str, ...]) -> str:
@@ -65,14 +72,14 @@ def _by_selector(text: str, selector: str, removals: tuple[str, ...]) -> str:
     return _inner_html(element)
 
 
-def _remove(element: html.HtmlElement, removals: tuple[str, ...]) -> None:
+def _remove(element: etree._Element, removals: tuple[str, ...]) -> None:
     for removal in removals:
         for unwanted in element.cssselect(removal):
             if unwanted is not element:
                 unwanted.drop_tree()
 
 
-def _inner_html(element: html.HtmlElement) -> str:
+def _inner_html(element: etree._Element) -> str:
     parts = [_escaped(element.text)] if element.text else []
     parts += [etree.tostring(child, encoding="unicode", method="html") for child in element]
     return "".join(parts).strip()

@@ -91,28 +91,39 @@ class Pages:
 
     def write_feeds(self, store: Store, slugs: set[str]) -> list[str]:
         """feeds/<slug>.xml and .json of these sites and feeds/all.*, when their content
-        changed; the paths written."""
+        changed; the paths written. Only the articles the feeds hold are read."""
+        if not slugs:
+            return []
         size = self.config.feed_size
         changed: list[str] = []
+        sites = {site.slug: site for site in self.listed_sites(store)}
+        read: dict[str, FeedItem] = {}
+        newest: list[tuple[ListEntry, Site]] = []
+        for slug, site in sites.items():
+            entries = store.newest(slug, size)
+            newest += [(entry, site) for entry in entries]
+            if slug in slugs:
+                items = self._feed_items(entries, site, read)
+                changed += self._write_feed(slug, site.name, items)
+        newest.sort(key=lambda pair: (pair[0].published_ms, pair[0].path), reverse=True)
         every: list[FeedItem] = []
-        for site in self.listed_sites(store):
-            items = self._feed_items(store, site, size)
-            every += items
-            if site.slug in slugs:
-                changed += self._write_feed(site.slug, site.name, items)
-        if slugs:
-            every.sort(key=lambda i: (i.article.published_ms, i.path), reverse=True)
-            changed += self._write_feed(ALL, self.config.title, every[:size])
+        for entry, site in newest[:size]:
+            every += self._feed_items([entry], site, read)
+        changed += self._write_feed(ALL, self.config.title, every)
         return changed
 
-    def _feed_items(self, store: Store, site: Site, size: int) -> list[FeedItem]:
+    def _feed_items(
+        self, entries: list[ListEntry], site: Site, read: dict[str, FeedItem]
+    ) -> list[FeedItem]:
         items = []
-        for entry in store.newest(site.slug, size):
-            try:
-                text = (self.root / entry.path).read_text(encoding="utf-8")
-                items.append(FeedItem(entry.path, site, article_format.parse(text)))
-            except (OSError, UnicodeDecodeError, ArticleFormatError):
-                continue  # a file gone or not ours: the feed leaves it out
+        for entry in entries:
+            if entry.path not in read:
+                try:
+                    text = (self.root / entry.path).read_text(encoding="utf-8")
+                    read[entry.path] = FeedItem(entry.path, site, article_format.parse(text))
+                except (OSError, UnicodeDecodeError, ArticleFormatError):
+                    continue  # a file gone or not ours: the feed leaves it out
+            items.append(read[entry.path])
         return items
 
     def _write_feed(self, key: str, title: str, items: list[FeedItem]) -> list[str]:
