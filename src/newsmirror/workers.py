@@ -79,7 +79,13 @@ def run_shards(
     except BaseException:
         for process in multiprocessing.active_children():
             process.kill()
+        # Let the pool's manager thread see its workers gone and close its wake-up pipe now:
+        # left to interpreter exit, its exit hook may write to that pipe while the thread
+        # closes it (a race in Python 3.11), printing a traceback after the one-line message.
+        manager = getattr(pool, "_executor_manager_thread", None)
         pool.shutdown(wait=False, cancel_futures=True)
+        if manager is not None:
+            manager.join(timeout=5)
         raise
     pool.shutdown()
     relay.close()
