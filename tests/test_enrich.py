@@ -520,3 +520,27 @@ def test_keep_is_the_default_and_leaves_pictures_alone(tmp_path, feed_server):
     assert feed_server.asked("/img/x.png") == 0
     assert f'<img src="{picture}">' in _articles(root)[0][1].body
     assert not (root / "assets").exists()
+
+
+def test_a_failing_enrich_stage_costs_neither_the_pass_nor_the_work(
+    tmp_path, feed_server, monkeypatch, capsys
+):
+    from newsmirror.enrich import stage
+
+    picture = feed_server.serve("/img/p.png", _png(), Content_Type="image/png")
+    feed = _picture_feed(feed_server, [f'<img src="{picture}">'])
+    root = tmp_path / "m"
+    write_config(root, [{"name": "甲", "slug": "a", "url": feed}], images="mirror")
+
+    def broken(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(stage, "_record", broken)
+    assert _run(root) == 0
+    assert "completing articles failed (OSError" in capsys.readouterr().out
+    [(_, article)] = _articles(root)
+    assert f'src="{picture}"' in article.body  # archived, as the feed gave it
+    assert _enrichment(root)[0][2] == "owed"
+    monkeypatch.undo()
+    assert _run(root) == 0
+    assert len(_linked_assets(_articles(root)[0][1].body)) == 1

@@ -114,9 +114,7 @@ def run_pass(
         with store:
             recovered = recovery.recover(store, mirror.archive)
             outcomes = _archive_all(mirror, store, force, observer)
-            config = mirror.config
-            policy = fetch_policy(config)
-            enriched = enrich_articles(mirror.root, config, store, policy, _now_ms(), observer)
+            enriched = _enrich(mirror, store, notes, observer)
             now_ms = _now_ms()
             found = healths(mirror.config, store, now_ms)
             observer(Stage("pages"))
@@ -231,6 +229,24 @@ def _push(mirror: Mirror, store: Store, committed: bool) -> PushResult | None:
     with store.transaction():
         store.set_meta("head", git.head_of(root) or "")
     return result
+
+
+def _enrich(
+    mirror: Mirror, store: Store, notes: list[str], observer: Observer
+) -> EnrichReport | None:
+    """The enrich stage, which never costs the pass: the articles are archived already, and
+    if the stage fails (a bug, a full disk) its work stays owed for the next pass."""
+    config = mirror.config
+    try:
+        return enrich_articles(
+            mirror.root, config, store, fetch_policy(config), _now_ms(), observer
+        )
+    except Exception as exc:
+        notes.append(
+            f"completing articles failed ({type(exc).__name__}: {exc}); the work is kept and"
+            " the next pass tries again"
+        )
+        return None
 
 
 def _push_homes(
