@@ -64,7 +64,7 @@ def test_a_readers_export_is_imported_with_what_was_skipped_said(mirror, tmp_pat
     assert names["https://www.lemonde.fr/rss/une.xml"] == "Le Monde à la une"  # no ":"
     assert names["https://blog.example.net/index.xml"] == "blog.example.net"  # no title
     assert names["https://con.example.com/feed"] == "CON feed"
-    assert all(config_module._SLUG.match(slug) for slug in added)
+    assert all(config_module.SLUG.match(slug) for slug in added)
     assert "skip BBC again: already a source" in out
     assert "skip a podcast: not an http(s) feed URL" in out
     assert "skip 已有: already a source (old)" in out

@@ -14,11 +14,11 @@ from typing import Any
 from newsmirror.errors import ConfigError
 
 CONFIG_NAME = "newsmirror.toml"
-_SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 _OFFSET = re.compile(r"^([+-])(\d\d):(\d\d)$")
 BAD_NAME_CHARS = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')
 # Names Windows reserves for devices, whatever the extension: `lists/CON.md` cannot be checked out.
-_WINDOWS_RESERVED = re.compile(r"^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\..*)?$", re.IGNORECASE)
+WINDOWS_RESERVED = re.compile(r"^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\..*)?$", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,7 +281,7 @@ def _remotes(entries: Any, display: str) -> tuple[RemoteHome, ...]:
     for i, entry in enumerate(entries):
         where = f"remote[{i}]"
         values = _settings(entry, REMOTE_SETTINGS, where, display)
-        if not _SLUG.match(values["name"]):
+        if not SLUG.match(values["name"]):
             raise ConfigError(
                 display, f"{where}.name", "must be lower-case letters, digits, - or _"
             )
@@ -361,9 +361,7 @@ def _typed(value: Any, setting: Setting, key: str, display: str) -> Any:
     if not isinstance(value, wanted) or (wanted is int and isinstance(value, bool)):
         raise ConfigError(display, key, f"must be {_TYPE_WORDS[wanted]}, not {value!r}")
     if setting.choices and value not in setting.choices:
-        choices = ", ".join(
-            _toml_value(c) if not isinstance(c, str) else c for c in setting.choices
-        )
+        choices = ", ".join(toml_value(c) if not isinstance(c, str) else c for c in setting.choices)
         raise ConfigError(display, key, f"must be one of {choices}")
     zero_allowed = setting.zero_allowed or setting.default == 0
     if wanted in (int, float) and (value < 0 or (value == 0 and not zero_allowed)):
@@ -412,7 +410,7 @@ def _site_label(entry: dict[str, Any]) -> str:
     """How to name a site in a message besides its index: its slug, or its name when the slug
     is missing or itself the problem."""
     slug, name = entry.get("slug"), entry.get("name")
-    if isinstance(slug, str) and _SLUG.match(slug):
+    if isinstance(slug, str) and SLUG.match(slug):
         return f' (slug "{slug}")'
     if isinstance(name, str) and name.strip():
         return f' (name "{name[:40]}")'
@@ -425,18 +423,18 @@ def _check_site(values: dict[str, Any], where: str, display: str) -> None:
         raise ConfigError(
             display, f"{where}.name", 'must be 1-80 characters without / \\ : * ? " < > | '
         )
-    if name != name.rstrip(". ") or _WINDOWS_RESERVED.match(name):
+    if name != name.rstrip(". ") or WINDOWS_RESERVED.match(name):
         raise ConfigError(
             display, f"{where}.name", f"{name!r} cannot be a file name on Windows (lists/)"
         )
-    if not _SLUG.match(slug):
+    if not SLUG.match(slug):
         raise ConfigError(
             display,
             f"{where}.slug",
             "must be 1 to 40 lower-case letters, digits, - or _, starting with a letter or digit"
             + (f" (it has {len(slug)} characters)" if len(slug) > 40 else ""),
         )
-    if _WINDOWS_RESERVED.match(slug):
+    if WINDOWS_RESERVED.match(slug):
         raise ConfigError(display, f"{where}.slug", f"{slug!r} is a device name on Windows")
     if values["enabled"] and not url.startswith(("http://", "https://", "file://")):
         raise ConfigError(display, f"{where}.url", "must be an http, https or file URL")
@@ -514,13 +512,20 @@ def to_toml(config_sites: tuple[Site, ...], mirror: dict[str, Any] | None = None
     for setting in MIRROR_SETTINGS:
         value = mirror.get(setting.key, setting.default)
         prefix = "" if setting.key in mirror else "# "
-        lines.append(f"{prefix}{setting.key} = {_toml_value(value)}  # {setting.help}")
+        lines.append(f"{prefix}{setting.key} = {toml_value(value)}  # {setting.help}")
     for site in config_sites:
-        lines += ["", "[[site]]"]
-        for setting in SITE_SETTINGS:
-            value = getattr(site, setting.key)
-            if setting.default is None or value != _default_for(setting):
-                lines.append(f"{setting.key} = {_toml_value(value)}")
+        lines += ["", site_table(site).rstrip("\n")]
+    return "\n".join(lines) + "\n"
+
+
+def site_table(site: Site) -> str:
+    """A site's [[site]] table: its required keys, and every other one that is not at its
+    default (so that the file says what is particular about the source)."""
+    lines = ["[[site]]"]
+    for setting in SITE_SETTINGS:
+        value = getattr(site, setting.key)
+        if setting.default is None or value != _default_for(setting):
+            lines.append(f"{setting.key} = {toml_value(value)}")
     return "\n".join(lines) + "\n"
 
 
@@ -528,13 +533,13 @@ def _default_for(setting: Setting) -> Any:
     return tuple(setting.default) if isinstance(setting.default, list) else setting.default
 
 
-def _toml_value(value: Any) -> str:
+def toml_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
         return repr(value)
     if isinstance(value, list | tuple):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
     text = str(value)
     escaped = text.replace("\\", "\\\\").replace('"', '\\"')
     escaped = "".join(c if c.isprintable() else f"\\U{ord(c):08x}" for c in escaped)

@@ -15,7 +15,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from newsmirror import config as config_module
-from newsmirror.config import BAD_NAME_CHARS, Config, Site, _toml_value
+from newsmirror.config import BAD_NAME_CHARS, WINDOWS_RESERVED, Config, Site, site_table, toml_value
 from newsmirror.errors import ConfigError
 from newsmirror.opml import Subscription
 
@@ -52,7 +52,7 @@ def slug_for(title: str, url: str, taken: set[str]) -> str:
     if not base[0].isalnum():
         base = "f" + base
     slug, n = base, 2
-    while slug in taken or config_module._WINDOWS_RESERVED.match(slug):
+    while slug in taken or WINDOWS_RESERVED.match(slug):
         slug, n = f"{base[:36]}-{n}", n + 1
     return slug
 
@@ -63,7 +63,7 @@ def name_for(title: str, url: str, taken: set[str]) -> str:
     name = " ".join(name.split())[:70].rstrip(". ")
     if not name or name in (".", ".."):
         name = (urlsplit(url).hostname or "feed").removeprefix("www.")
-    if config_module._WINDOWS_RESERVED.match(name):  # `lists/CON.md` cannot be checked out
+    if WINDOWS_RESERVED.match(name):  # `lists/CON.md` cannot be checked out
         name = f"{name} feed"
     unique, n = name, 2
     while unique in taken:
@@ -107,15 +107,6 @@ def _lower_scheme_and_host(url: str) -> str:
     return f"{scheme.lower()}://{host.lower()}{slash}{path}"
 
 
-def site_table(site: Site) -> str:
-    lines = ["[[site]]"]
-    for setting in config_module.SITE_SETTINGS:
-        value = getattr(site, setting.key)
-        if setting.default is None or value != config_module._default_for(setting):
-            lines.append(f"{setting.key} = {_toml_value(value)}")
-    return "\n".join(lines) + "\n"
-
-
 def append_sites(path: Path, sites: Iterable[Site]) -> Config:
     """Append [[site]] tables to the file; the new configuration (checked before writing)."""
     text = path.read_text(encoding="utf-8")
@@ -136,8 +127,8 @@ def remove_site(path: Path, slug: str, keep_archive: bool) -> Config:
     if keep_archive:
         replacement = (
             f"[[site]]  # removed: its archive stays, listed, never fetched\n"
-            f"name = {_toml_value(site.name)}\nslug = {_toml_value(site.slug)}\n"
-            + (f"folders = {_toml_value(site.folders)}\n" if site.folders else "")
+            f"name = {toml_value(site.name)}\nslug = {toml_value(site.slug)}\n"
+            + (f"folders = {toml_value(site.folders)}\n" if site.folders else "")
             + (f'layout = "{site.layout}"\n' if site.layout != "date" else "")
             + "enabled = false\n\n"
         )

@@ -13,9 +13,9 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from newsmirror.config import Site
-from newsmirror.publish.pages import LISTS, RULE, link_target, list_title
+from newsmirror.publish.pages import LISTS, RULE, grouped_links, list_title, page_link
 from newsmirror.records import ArchivedArticle, ListEntry
-from newsmirror.store.layout import local_time, relative_path
+from newsmirror.store.layout import local_time
 
 PAGE_LIMIT = 500_000  # bytes: GitHub renders larger Markdown files slowly, or not at all
 
@@ -67,10 +67,6 @@ def month_path(site: Site, month: str, part: int = 1) -> str:
     return f"{archive_folder(site)}/{month}{suffix}.md"
 
 
-def _relative(target: str, page: str) -> str:
-    return link_target(relative_path(target, page.rpartition("/")[0]))
-
-
 def _zone(offset_minutes: int) -> str:
     sign = "+" if offset_minutes >= 0 else "-"
     hours, minutes = divmod(abs(offset_minutes), 60)
@@ -89,7 +85,7 @@ def render_month(
         when = local_time(entry.published_ms, offset_minutes)
         line = (
             f"- {when:%Y-%m-%d %H:%M} [{list_title(entry.title)}]"
-            f"({_relative(entry.path, folder_page)})\n"
+            f"({page_link(entry.path, folder_page)})\n"
         )
         encoded = len(line.encode("utf-8"))
         if parts[-1] and size + encoded > PAGE_LIMIT - head_room:
@@ -100,11 +96,11 @@ def render_month(
     pages = []
     for n, lines in enumerate(parts, 1):
         path = month_path(site, month, n)
-        nav = [f"[{site.name}：按月归档]({_relative(index_path(site), path)})"]
+        nav = [f"[{site.name}：按月归档]({page_link(index_path(site), path)})"]
         if n > 1:
-            nav.append(f"[上一页]({_relative(month_path(site, month, n - 1), path)})")
+            nav.append(f"[上一页]({page_link(month_path(site, month, n - 1), path)})")
         if n < len(parts):
-            nav.append(f"[下一页]({_relative(month_path(site, month, n + 1), path)})")
+            nav.append(f"[下一页]({page_link(month_path(site, month, n + 1), path)})")
         part = f"（第 {n}/{len(parts)} 页）" if len(parts) > 1 else ""
         heading = f"{site.name} {month}{part}\n{RULE}\n\n"
         count = f"{len(entries)} 篇，时间为 {_zone(offset_minutes)}。\n\n"
@@ -118,12 +114,7 @@ def render_index(site: Site, months: Sequence[tuple[str, int]]) -> str:
     split into parts links its next part from each page)."""
     page = index_path(site)
     total = sum(count for _, count in months)
-    newest = _relative(f"{LISTS}/{site.name}.md", page)
+    newest = page_link(f"{LISTS}/{site.name}.md", page)
     lines = [f"{site.name}：按月归档\n{RULE}\n", f"共 {total} 篇。 [最新文章]({newest})"]
-    year = None
-    for month, count in sorted(months, reverse=True):
-        if month[:4] != year:
-            year = month[:4]
-            lines.append(f"\n## {year}\n")
-        lines.append(f"- [{month}]({_relative(month_path(site, month), page)}) {count} 篇")
+    lines += grouped_links(months, lambda m: m[:4], lambda m: page_link(month_path(site, m), page))
     return "\n".join(lines) + "\n"

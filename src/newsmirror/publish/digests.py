@@ -8,9 +8,9 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from newsmirror.config import Site
-from newsmirror.publish.pages import RULE, link_target, list_title
+from newsmirror.publish.pages import RULE, grouped_links, list_title, page_link
 from newsmirror.records import ArchivedArticle, ListEntry
-from newsmirror.store.layout import local_time, relative_path
+from newsmirror.store.layout import local_time
 
 DIGESTS = "digests"
 DIGEST_INDEX = f"{DIGESTS}/index.md"
@@ -43,10 +43,6 @@ def owed_days(items: Iterable[str], offset_minutes: int) -> set[str]:
     return {day_of(int(i), offset_minutes) for i in items if i.lstrip("-").isdigit()}
 
 
-def _relative(target: str, page: str) -> str:
-    return link_target(relative_path(target, page.rpartition("/")[0]))
-
-
 def render_digest(
     title: str, day: str, by_site: Sequence[tuple[Site, Sequence[ListEntry]]], offset: int
 ) -> str:
@@ -54,7 +50,7 @@ def render_digest(
     total = sum(len(entries) for _, entries in by_site)
     lines = [
         f"{title}：{day}\n{RULE}\n",
-        f"共 {total} 篇。 [所有日期]({_relative(DIGEST_INDEX, page)})",
+        f"共 {total} 篇。 [所有日期]({page_link(DIGEST_INDEX, page)})",
     ]
     for site, entries in by_site:
         if not entries:
@@ -62,17 +58,12 @@ def render_digest(
         lines.append(f"\n## {site.name}（{len(entries)}）\n")
         for entry in entries:
             when = local_time(entry.published_ms, offset)
-            link = _relative(entry.path, page)
+            link = page_link(entry.path, page)
             lines.append(f"- {when:%H:%M} [{list_title(entry.title)}]({link})")
     return "\n".join(lines) + "\n"
 
 
 def render_digest_index(title: str, days: Sequence[tuple[str, int]]) -> str:
     lines = [f"{title}：每日摘要\n{RULE}\n"]
-    month = None
-    for day, count in sorted(days, reverse=True):
-        if day[:7] != month:
-            month = day[:7]
-            lines.append(f"\n## {month}\n")
-        lines.append(f"- [{day}]({_relative(digest_path(day), DIGEST_INDEX)}) {count} 篇")
+    lines += grouped_links(days, lambda d: d[:7], lambda d: page_link(digest_path(d), DIGEST_INDEX))
     return "\n".join(lines) + "\n"

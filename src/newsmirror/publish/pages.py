@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 
 from newsmirror.config import Config, Site
 from newsmirror.records import ListEntry
-from newsmirror.store.layout import local_time
+from newsmirror.store.layout import local_time, relative_path
 
 LISTS = "lists"
 README_MARK = "本镜像由 newsmirror 生成"  # in the footer of every README newsmirror writes
@@ -26,6 +26,26 @@ def link_target(path: str) -> str:
     return _UNSAFE_IN_LINK.sub(
         lambda m: "".join(f"%{b:02X}" for b in m.group().encode("utf-8")), path
     )
+
+
+def page_link(target: str, page: str) -> str:
+    """A link from the page `page` to `target`, both relative to the mirror's root: relative,
+    so that a fork or a copy on another host works unchanged."""
+    return link_target(relative_path(target, page.rpartition("/")[0]))
+
+
+def grouped_links(
+    items: Sequence[tuple[str, int]], group: Callable[[str], str], link: Callable[[str], str]
+) -> list[str]:
+    """Index lines: a link to each of `items` ((name, count)), newest first, under a
+    heading per group (a year of months, a month of days)."""
+    lines, current = [], None
+    for name, count in sorted(items, reverse=True):
+        if group(name) != current:
+            current = group(name)
+            lines.append(f"\n## {current}\n")
+        lines.append(f"- [{name}]({link(name)}) {count} 篇")
+    return lines
 
 
 def list_path(site: Site) -> str:
