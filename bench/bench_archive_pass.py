@@ -22,6 +22,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from filler import write_filler  # noqa: E402
+from report import save_markdown  # noqa: E402
+from runner import run_checked  # noqa: E402
 
 THREE_YEARS_MS = 3 * 365 * 86_400_000
 
@@ -45,17 +47,6 @@ def _feeds(folder: Path, slugs: list[str], generation: int, per_pass: int) -> No
             + "</channel></rss>",
             "utf-8",
         )
-
-
-def _run(exe: str, mirror: Path) -> tuple[float, str]:
-    started = time.perf_counter()
-    done = subprocess.run(
-        [exe, "-q", "-C", str(mirror), "run", "--no-commit"], capture_output=True, text=True
-    )
-    elapsed = time.perf_counter() - started
-    if done.returncode != 0:
-        sys.exit(f"{exe} failed:\n{done.stdout}\n{done.stderr}")
-    return elapsed, done.stdout.strip().splitlines()[-1]
 
 
 def _derived_changes(mirror: Path, since: float) -> int:
@@ -116,7 +107,9 @@ def main() -> None:
             for label in order:
                 exe = args.before if label == "before" else args.after
                 since = time.time()
-                elapsed, said[label] = _run(exe, mirrors[label])
+                elapsed, said[label] = run_checked(
+                    [exe, "-q", "-C", str(mirrors[label]), "run", "--no-commit"]
+                )
                 samples[label].append(elapsed)
                 changed[label] = _derived_changes(mirrors[label], since)
     finally:
@@ -141,10 +134,8 @@ def main() -> None:
         ]
     )
     print(text)
-    out = HERE / "results" / ("" if args.articles == 100_000 and args.runs >= 5 else "scratch")
-    out.mkdir(parents=True, exist_ok=True)
-    suffix = f"-{args.tmp.name}" if args.tmp else ""
-    (out / f"archive-pass-{datetime.date.today()}{suffix}.md").write_text(text + "\n", "utf-8")
+    standard = args.articles == 100_000 and args.runs >= 5
+    save_markdown("archive-pass", text + "\n", standard, args.tmp)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ import argparse
 import datetime
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -21,17 +20,15 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from filler import write_filler  # noqa: E402
+from report import save_markdown  # noqa: E402
+from runner import run_checked  # noqa: E402
 
 DERIVED = ("lists", "feeds", "digests", "README.md", "status.md", "sources.opml")
 THREE_YEARS_MS = 3 * 365 * 86_400_000
 
 
-def _timed(exe: str, *args: str) -> tuple[float, str]:
-    started = time.perf_counter()
-    done = subprocess.run([exe, *args], capture_output=True, text=True)
-    if done.returncode != 0:
-        sys.exit(f"{' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
-    return time.perf_counter() - started, done.stdout.strip().splitlines()[-1][:160]
+def _newsmirror(exe: str, *args: str) -> tuple[float, str]:
+    return run_checked([exe, *args])
 
 
 def _clear(mirror: Path) -> None:
@@ -79,13 +76,13 @@ def main() -> None:
         now_ms = int(time.time() * 1000)
         step = THREE_YEARS_MS // args.articles
         write_filler(mirror, slugs, args.articles, now_ms, step_ms=step)
-        reindex, _ = _timed(args.newsmirror, "-q", "-C", str(mirror), "reindex")
+        reindex, _ = _newsmirror(args.newsmirror, "-q", "-C", str(mirror), "reindex")
         times, said = [], ""
         for _ in range(args.runs):
             _clear(mirror)
-            elapsed, said = _timed(args.newsmirror, "-q", "-C", str(mirror), "build")
+            elapsed, said = _newsmirror(args.newsmirror, "-q", "-C", str(mirror), "build")
             times.append(elapsed)
-        again, _ = _timed(args.newsmirror, "-q", "-C", str(mirror), "build")  # nothing changed
+        again, _ = _newsmirror(args.newsmirror, "-q", "-C", str(mirror), "build")  # nothing changed
         size, biggest, entries, fullest = _largest(mirror)
         pages = sum(1 for name in DERIVED for p in (mirror / name).rglob("*") if p.is_file())
     finally:
@@ -113,10 +110,7 @@ def main() -> None:
     text = "\n".join(lines) + "\n"
     print(text)
     standard = args.articles == 100_000 and args.sites == 20 and args.runs >= 3
-    out = HERE / "results" / ("" if standard else "scratch")
-    out.mkdir(parents=True, exist_ok=True)
-    suffix = f"-{args.tmp.name}" if args.tmp else ""
-    (out / f"build-{datetime.date.today()}{suffix}.md").write_text(text, "utf-8")
+    save_markdown("build", text, standard, args.tmp)
 
 
 if __name__ == "__main__":

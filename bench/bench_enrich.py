@@ -20,15 +20,15 @@ import io
 import random
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from feedserver import FeedFarm  # noqa: E402
+from report import save_markdown  # noqa: E402
+from runner import run_checked  # noqa: E402
 
 ITEMS = 5
 PICTURES = 2
@@ -139,17 +139,6 @@ def _config(sites: list[str], site_extra: str, mirror_extra: str) -> str:
     return mirror + "\n".join(s + site_extra for s in sites)
 
 
-def _pass(exe: str, mirror: Path) -> tuple[float, str]:
-    started = time.perf_counter()
-    done = subprocess.run(
-        [exe, "-q", "-C", str(mirror), "run", "--no-commit"], capture_output=True, text=True
-    )
-    elapsed = time.perf_counter() - started
-    if done.returncode != 0:
-        sys.exit(f"newsmirror failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
-    return elapsed, done.stdout.strip().splitlines()[-1]
-
-
 def _folder_bytes(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) if folder.exists() else 0
 
@@ -178,7 +167,9 @@ def main() -> None:
                 mirror.mkdir()
                 (mirror / "newsmirror.toml").write_text(_config(sites, *MODES[mode]), "utf-8")
                 farm.take_stats()
-                elapsed, summary = _pass(args.newsmirror, mirror)
+                elapsed, summary = run_checked(
+                    [args.newsmirror, "-q", "-C", str(mirror), "run", "--no-commit"]
+                )
                 samples[mode].append(elapsed)
                 stats = farm.take_stats()
                 if mode not in details:
@@ -210,11 +201,7 @@ def main() -> None:
         lines.append(f"- {mode}: `{summary}`; server {stats}; assets/ {assets / 1e6:.1f} MB")
     text = "\n".join(lines) + "\n"
     print(text)
-    standard = args.feeds == 200 and args.runs >= 3
-    out = HERE / "results" / ("" if standard else "scratch")
-    out.mkdir(parents=True, exist_ok=True)
-    suffix = f"-{args.tmp.name}" if args.tmp else ""
-    (out / f"enrich-{datetime.date.today()}{suffix}.md").write_text(text, "utf-8")
+    save_markdown("enrich", text, args.feeds == 200 and args.runs >= 3, args.tmp)
 
 
 def _where(tmp: Path | None) -> str:

@@ -136,3 +136,14 @@ def save(stem: Path, text: str, s: Samples, info: Info, problems: list[str]) -> 
     }
     stem.with_suffix(".json").write_text(json.dumps(raw, ensure_ascii=False, indent=1), "utf-8")
     return stem
+
+
+def save_markdown(kind: str, text: str, standard: bool, tmp: Path | None) -> Path:
+    """bench/results/<kind>-<date>[-<tmp folder>].md, or scratch/ for a run that is not the
+    standard measurement (as `bench_core` names its results)."""
+    name = f"{kind}-{dt.date.today()}" + (f"-{tmp.name}" if tmp else "")
+    path = Path(__file__).resolve().parent / "results" / ("" if standard else "scratch") / name
+    path = path.with_suffix(".md")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, "utf-8")
+    return path

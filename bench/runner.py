@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -72,3 +73,13 @@ def measure(cmd: Sequence[str | Path]) -> Sample:
     rc = os.waitstatus_to_exitcode(status)
     proc.returncode = rc
     return Sample(wall, rss_kb / 1024, rc, text[-1000:])
+
+
+def run_checked(cmd: Sequence[str | Path]) -> tuple[float, str]:
+    """`measure` a command that must succeed: (wall seconds, the last line it printed); the
+    benchmark stops with the command's output when it fails."""
+    sample = measure(cmd)
+    if sample.rc != 0:
+        sys.exit(f"{' '.join(map(str, cmd))} failed ({sample.rc}):\n{sample.output}")
+    lines = sample.output.strip().splitlines()
+    return sample.wall_s, lines[-1] if lines else ""
