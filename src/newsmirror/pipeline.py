@@ -327,12 +327,11 @@ def _archive_all(
         if not any(o.error_kind in _JOURNAL_LEFT for o in outcomes):
             index.clear_pending()  # every journaled file of this pass is written and indexed
         index.put_enrichments(item for o in outcomes for item in o.owed)
-        index.add_todo("list", {o.slug for o in outcomes if o.written})
-        written = (a for o in outcomes for a in o.written)
+        written = [a for o in outcomes for a in o.written]
+        index.add_todo("list", {a.site for a in written})
         index.add_todo(MONTH_TODO, months_owed(written, config.offset_minutes))
-        written = (a for o in outcomes for a in o.written)
         index.add_todo(DAY_TODO, days_owed(written, config.offset_minutes))
-        index.add_todo("commit", (a.path for o in outcomes for a in o.written))
+        index.add_todo("commit", (a.path for a in written))
     return outcomes + waiting
 
 
