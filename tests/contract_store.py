@@ -19,6 +19,7 @@ from newsmirror.records import (
     Fetched,
     Known,
     ListEntry,
+    RenderedEntry,
     SourceOutcome,
     SourceState,
 )
@@ -294,6 +295,46 @@ def articles_are_counted_and_listed_by_month_in_a_zone(make: Factory) -> None:
         store.add_articles([article(4, site="b", ms=late_june)])
         assert store.days(480) == [("1970-01-01", 1), ("2021-07-01", 2), ("2021-07-02", 1)]
         assert store.days(0)[1] == ("2021-06-30", 2)
+
+
+@case
+def counts_follow_articles_replaced_moved_and_removed(make: Factory) -> None:
+    late_june = 1_625_070_600_000
+    with make() as store:
+        store.add_articles([article(1, ms=late_june), article(2, ms=late_june)])
+        assert store.months("a", 480) == [("2021-07", 2)]  # counted in this zone from now on
+        store.add_articles([article(2, ms=late_june - 40 * 86_400_000)])  # same path, new time
+        assert store.months("a", 480) == [("2021-05", 1), ("2021-07", 1)]
+        moved = replace(article(1, site="b", ms=late_june), path=article(1).path)
+        store.add_articles([moved])  # same path, another site
+        assert store.months("a", 480) == [("2021-05", 1)]
+        assert store.months("b", 480) == [("2021-07", 1)]
+        assert store.sites_with_articles() == {"a", "b"}
+        store.remove_paths([article(2).path])
+        assert store.months("a", 480) == []
+        assert store.sites_with_articles() == {"b"}
+        assert store.days(480) == [("2021-07-01", 1)]
+        assert store.days(0) == [("2021-06-30", 1)]
+        store.reset()
+        assert store.days(480) == [] and store.sites_with_articles() == set()
+
+
+@case
+def rendered_entries_are_cached_replaced_and_pruned(make: Factory) -> None:
+    one, two = (
+        RenderedEntry(f"articles/a/{n}.md", "s1", n, f"<entry>{n}</entry>", "{}") for n in (1, 2)
+    )
+    with make() as store:
+        assert store.feed_entries([one.path]) == {}
+        store.put_feed_entries([one, two])
+        assert store.feed_entries([one.path, "articles/a/9.md"]) == {one.path: one}
+        newer = replace(one, stamp="s2", atom="<entry>新</entry>")
+        store.put_feed_entries([newer])
+        assert store.feed_entries([one.path, two.path]) == {one.path: newer, two.path: two}
+        many = [f"articles/a/{n}.md" for n in range(1200)]  # more than one query's worth
+        assert set(store.feed_entries(many)) == {one.path, two.path}
+        store.keep_feed_entries([two.path])
+        assert store.feed_entries([one.path, two.path]) == {two.path: two}
 
 
 def check_store(make: Factory) -> None:

@@ -4,6 +4,7 @@ README's counts, pages split under GitHub's comfortable size, and every link res
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -93,6 +94,25 @@ def test_a_month_larger_than_github_renders_comfortably_is_split():
         assert len(text.encode("utf-8")) <= archive.PAGE_LIMIT
     assert sum(text.count("\n- 2021") for _, text in pages) == 3000
     assert "[下一页](2021-07-2.md)" in pages[0][1] and "[上一页](2021-07.md)" in pages[1][1]
+
+
+def test_build_counts_the_pages_it_rewrote_by_folder_when_there_are_many(
+    tmp_path, feed_server, capsys
+):
+    feed = feed_server.serve("/f.xml", rss(*(rss_item(n, date=_dates(n)) for n in range(4))))
+    root = tmp_path / "m"
+    write_config(root, [{"name": "甲", "slug": "a", "url": feed}])
+    assert main(["-C", str(root), "run", "--no-commit"]) == 0
+    for folder in ("lists", "digests", "feeds"):
+        shutil.rmtree(root / folder)
+    (root / "README.md").unlink()
+    capsys.readouterr()
+    assert main(["-C", str(root), "build"]) == 0
+    said = capsys.readouterr().out.strip().splitlines()[-1]
+    assert said == "Rewrote 15 pages: README.md, digests/ 4, feeds/ 4, lists/ 5, status.md."
+    (root / "README.md").unlink()
+    assert main(["-C", str(root), "build"]) == 0
+    assert capsys.readouterr().out.strip().splitlines()[-1] == "Rewrote 2 pages: README.md, status.md."
 
 
 def test_build_writes_every_month_from_the_index(tmp_path, feed_server):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from datetime import datetime
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from lxml import etree
 from conftest import git, git_mirror, rss, rss_item, write_config
 from newsmirror.cli import main
 from newsmirror.publish.feeds import public_url_for
+from newsmirror.store.sqlite import SqliteStore
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
@@ -148,3 +150,29 @@ def test_github_remote_forms():
         assert public_url_for(url, "main") == expected
     assert public_url_for("https://gitlab.com/o/r.git", "main") == ""
     assert public_url_for("/srv/git/r.git", "main") == ""
+
+
+def test_entries_rendered_in_an_earlier_pass_give_the_same_feeds(tmp_path, feed_server):
+    root = _mirror(tmp_path, feed_server)
+    assert main(["-C", str(root), "run", "--no-commit"]) == 0
+    feed_server.serve("/b.xml", rss(rss_item(9, title="乙 &lt;新闻&gt; &amp; 更多"), rss_item(10)))
+    assert main(["-C", str(root), "run", "--no-commit"]) == 0  # a.* and half of all.* cached
+    passed = {p.name: p.read_bytes() for p in (root / "feeds").iterdir()}
+    with SqliteStore(root / ".newsmirror" / "index.sqlite") as store:
+        cached = [str(p.relative_to(root)) for p in (root / "articles").rglob("*.md")]
+        assert len(store.feed_entries(cached)) == 5  # every article of both feeds
+        store.keep_feed_entries([])
+    shutil.rmtree(root / "feeds")
+    assert main(["-C", str(root), "build"]) == 0  # everything rendered afresh
+    assert {p.name: p.read_bytes() for p in (root / "feeds").iterdir()} == passed
+
+
+def test_an_article_file_that_changed_is_rendered_again(tmp_path, feed_server):
+    root = _mirror(tmp_path, feed_server)
+    assert main(["-C", str(root), "run", "--no-commit"]) == 0
+    (path,) = (root / "articles" / "b").rglob("*.md")
+    path.write_text(path.read_text("utf-8").replace("</p>", "（更正）</p>", 1), "utf-8")
+    assert main(["-C", str(root), "build"]) == 0
+    items = json.loads((root / "feeds" / "b.json").read_text("utf-8"))["items"]
+    assert "（更正）" in items[0]["content_html"]
+    assert "（更正）" in (root / "feeds" / "all.xml").read_text("utf-8")

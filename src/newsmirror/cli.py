@@ -474,10 +474,23 @@ def cmd_build(root: Path, args: argparse.Namespace) -> int:
             changed = mirror.pages.build(index, int(time.time() * 1000))
     if reindexed:
         print(f"Rebuilt the index from {plural(reindexed.articles, 'archive file')} first.")
-    print(
-        f"Rewrote {plural(len(changed), 'page')}" + (": " + ", ".join(changed) if changed else ".")
-    )
+    print(f"Rewrote {plural(len(changed), 'page')}{_named(changed)}")
     return EXIT_OK
+
+
+def _named(paths: list[str], most: int = 12) -> str:
+    """The paths a command wrote, for its last line: all of a few; of many (a build of a big
+    mirror rewrites thousands) how many in each top folder ("lists/ 1540, README.md")."""
+    if not paths:
+        return "."
+    if len(paths) <= most:
+        return ": " + ", ".join(paths) + "."
+    folders: dict[str, int] = {}
+    for path in paths:
+        top = path.split("/", 1)[0] + "/" if "/" in path else path
+        folders[top] = folders.get(top, 0) + 1
+    named = [f"{top} {n}" if top.endswith("/") else top for top, n in sorted(folders.items())]
+    return ": " + ", ".join(named) + "."
 
 
 def cmd_reindex(root: Path, args: argparse.Namespace) -> int:

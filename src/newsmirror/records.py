@@ -200,6 +200,19 @@ class ListEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class RenderedEntry:
+    """One article as the feeds out carry it, rendered once: its Atom `<entry>` and its JSON
+    Feed item. `stamp` names what it was rendered from (the file's state, where the mirror is
+    published, the site), so that a cached entry is used only while that still holds."""
+
+    path: str
+    stamp: str
+    published_ms: int
+    atom: str
+    json: str
+
+
+@dataclass(frozen=True, slots=True)
 class Known:
     """What the store already holds for one site, restricted to the keys asked about."""
 

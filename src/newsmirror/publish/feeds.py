@@ -10,6 +10,7 @@ only when its articles do, so it is rewritten (and committed) only then.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import uuid
@@ -22,10 +23,11 @@ from xml.sax.saxutils import escape, quoteattr
 from newsmirror.clean.resolve import absolutize
 from newsmirror.clean.titles import plain_title
 from newsmirror.config import Site
-from newsmirror.records import Article
+from newsmirror.records import Article, RenderedEntry
 
 FEEDS = "feeds"
 ALL = "all"
+FEED_RENDERING = "1"  # a change to how entries render must change this (cached entries)
 _NAMESPACE = uuid.UUID("9f6e0d1c-6a53-4c51-8d0e-6b3f3c6f1a10")  # ids: uuid5 of the path
 # Characters XML 1.0 forbids even escaped (a body could hold them from a broken feed).
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -50,6 +52,7 @@ def _time(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+@functools.lru_cache(maxsize=4096)
 def _id(path: str) -> str:
     return f"urn:uuid:{uuid.uuid5(_NAMESPACE, path)}"
 
@@ -63,11 +66,36 @@ def _content(item: FeedItem, public_url: str) -> str:
     return body
 
 
+def feed_entry(item: FeedItem, public_url: str, stamp: str = "") -> RenderedEntry:
+    """One article rendered for both feeds (for a cache, `stamp` names what it came from)."""
+    return RenderedEntry(
+        item.path,
+        stamp,
+        item.article.published_ms,
+        _atom_entry(item, public_url),
+        json.dumps(_json_item(item, public_url), ensure_ascii=False),
+    )
+
+
 def render_atom(
     key: str, title: str, items: Sequence[FeedItem], public_url: str, home: str = ""
 ) -> str:
+    entries = [feed_entry(item, public_url) for item in items]
+    return atom_feed(key, title, entries, public_url, home)
+
+
+def render_json(
+    key: str, title: str, items: Sequence[FeedItem], public_url: str, home: str = ""
+) -> str:
+    entries = [feed_entry(item, public_url) for item in items]
+    return json_feed(key, title, entries, public_url, home)
+
+
+def atom_feed(
+    key: str, title: str, entries: Sequence[RenderedEntry], public_url: str, home: str = ""
+) -> str:
     xml_path, _ = feed_paths(key)
-    updated = _time(max((i.article.published_ms for i in items), default=0))
+    updated = _time(max((e.published_ms for e in entries), default=0))
     lines = [
         '<?xml version="1.0" encoding="utf-8"?>',
         '<feed xmlns="http://www.w3.org/2005/Atom">',
@@ -81,32 +109,36 @@ def render_atom(
         lines.append(f'  <link rel="self" href={quoteattr(_public(xml_path, public_url))}/>')
     if home:
         lines.append(f'  <link rel="alternate" href={quoteattr(home)}/>')
-    for item in items:
-        article = item.article
-        mirrored = _public(item.path, public_url)
-        lines += [
-            "  <entry>",
-            f"    <id>{escape(_id(item.path))}</id>",
-            f"    <title>{escape(_NOT_XML.sub('', plain_title(article.title)))}</title>",
-            f"    <updated>{_time(article.published_ms)}</updated>",
-            f"    <published>{_time(article.published_ms)}</published>",
-            f"    <category term={quoteattr(item.site.slug)} label={quoteattr(item.site.name)}/>",
-        ]
-        if mirrored:
-            lines.append(f'    <link rel="alternate" href={quoteattr(mirrored)}/>')
-        if article.url:
-            rel = "related" if mirrored else "alternate"
-            lines.append(f"    <link rel={quoteattr(rel)} href={quoteattr(article.url)}/>")
-        lines += [
-            f'    <content type="html">{escape(_content(item, public_url))}</content>',
-            "  </entry>",
-        ]
+    lines += [entry.atom for entry in entries]
     lines.append("</feed>")
     return "\n".join(lines) + "\n"
 
 
-def render_json(
-    key: str, title: str, items: Sequence[FeedItem], public_url: str, home: str = ""
+def _atom_entry(item: FeedItem, public_url: str) -> str:
+    article = item.article
+    mirrored = _public(item.path, public_url)
+    lines = [
+        "  <entry>",
+        f"    <id>{escape(_id(item.path))}</id>",
+        f"    <title>{escape(_NOT_XML.sub('', plain_title(article.title)))}</title>",
+        f"    <updated>{_time(article.published_ms)}</updated>",
+        f"    <published>{_time(article.published_ms)}</published>",
+        f"    <category term={quoteattr(item.site.slug)} label={quoteattr(item.site.name)}/>",
+    ]
+    if mirrored:
+        lines.append(f'    <link rel="alternate" href={quoteattr(mirrored)}/>')
+    if article.url:
+        rel = "related" if mirrored else "alternate"
+        lines.append(f"    <link rel={quoteattr(rel)} href={quoteattr(article.url)}/>")
+    lines += [
+        f'    <content type="html">{escape(_content(item, public_url))}</content>',
+        "  </entry>",
+    ]
+    return "\n".join(lines)
+
+
+def json_feed(
+    key: str, title: str, entries: Sequence[RenderedEntry], public_url: str, home: str = ""
 ) -> str:
     _, json_path = feed_paths(key)
     feed: dict[str, object] = {"version": "https://jsonfeed.org/version/1.1", "title": title}
@@ -114,26 +146,31 @@ def render_json(
         feed["home_page_url"] = home
     if public_url:
         feed["feed_url"] = _public(json_path, public_url)
-    entries = []
-    for item in items:
-        article = item.article
-        entry: dict[str, object] = {
-            "id": _id(item.path),
-            "title": plain_title(article.title),
-            "content_html": _content(item, public_url),
-            "date_published": _time(article.published_ms),
-            "tags": [item.site.name],
-        }
-        mirrored = _public(item.path, public_url)
-        if mirrored:
-            entry["url"] = mirrored
-            if article.url:
-                entry["external_url"] = article.url
-        elif article.url:
-            entry["url"] = article.url
-        entries.append(entry)
-    feed["items"] = entries
-    return json.dumps(feed, ensure_ascii=False, indent=1) + "\n"
+    # One item per line: readable and diffable, each item dumped once (by json's C encoder:
+    # an indented dump runs the pure-Python one, several times slower on full texts).
+    head = json.dumps(feed, ensure_ascii=False)[:-1]
+    if not entries:
+        return head + ', "items": []}\n'
+    return head + ', "items": [\n' + ",\n".join(e.json for e in entries) + "\n]}\n"
+
+
+def _json_item(item: FeedItem, public_url: str) -> dict[str, object]:
+    article = item.article
+    entry: dict[str, object] = {
+        "id": _id(item.path),
+        "title": plain_title(article.title),
+        "content_html": _content(item, public_url),
+        "date_published": _time(article.published_ms),
+        "tags": [item.site.name],
+    }
+    mirrored = _public(item.path, public_url)
+    if mirrored:
+        entry["url"] = mirrored
+        if article.url:
+            entry["external_url"] = article.url
+    elif article.url:
+        entry["url"] = article.url
+    return entry
 
 
 _GITHUB = re.compile(

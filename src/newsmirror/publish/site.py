@@ -33,10 +33,19 @@ from newsmirror.publish.digests import (
     render_digest,
     render_digest_index,
 )
-from newsmirror.publish.feeds import ALL, FEEDS, FeedItem, feed_paths, render_atom, render_json
+from newsmirror.publish.feeds import (
+    ALL,
+    FEED_RENDERING,
+    FEEDS,
+    FeedItem,
+    atom_feed,
+    feed_entry,
+    feed_paths,
+    json_feed,
+)
 from newsmirror.publish.pages import LISTS, link_target, list_path, render_list, render_readme
 from newsmirror.publish.status import STATUS_PATH, remote_state_from, render_status
-from newsmirror.records import ListEntry
+from newsmirror.records import ListEntry, RenderedEntry
 from newsmirror.store import article as article_format
 from newsmirror.store.base import Store
 from newsmirror.store.files import AtomicWriter
@@ -91,49 +100,83 @@ class Pages:
 
     def write_feeds(self, store: Store, slugs: set[str]) -> list[str]:
         """feeds/<slug>.xml and .json of these sites and feeds/all.*, when their content
-        changed; the paths written. Only the articles the feeds hold are read."""
+        changed; the paths written. Only entries not rendered in an earlier pass (or whose
+        file changed since) are read and rendered; the others come from the store."""
         if not slugs:
             return []
         size = self.config.feed_size
         changed: list[str] = []
-        sites = {site.slug: site for site in self.listed_sites(store)}
-        read: dict[str, FeedItem] = {}
-        newest: list[tuple[ListEntry, Site]] = []
-        for slug, site in sites.items():
-            entries = store.newest(slug, size)
-            newest += [(entry, site) for entry in entries]
-            if slug in slugs:
-                items = self._feed_items(entries, site, read)
-                changed += self._write_feed(slug, site.name, items)
-        newest.sort(key=lambda pair: (pair[0].published_ms, pair[0].path), reverse=True)
-        every: list[FeedItem] = []
-        for entry, site in newest[:size]:
-            every += self._feed_items([entry], site, read)
-        changed += self._write_feed(ALL, self.config.title, every)
+        newest: dict[str, list[tuple[ListEntry, Site]]] = {
+            site.slug: [(entry, site) for entry in store.newest(site.slug, size)]
+            for site in self.listed_sites(store)
+        }
+        every = sorted(
+            (pair for pairs in newest.values() for pair in pairs),
+            key=lambda pair: (pair[0].published_ms, pair[0].path),
+            reverse=True,
+        )[:size]
+        wanted = [pair for slug in slugs for pair in newest.get(slug, [])] + every
+        rendered = self._feed_entries(store, wanted)
+        for slug in sorted(slugs):
+            if slug in newest:
+                site = newest[slug][0][1] if newest[slug] else self.config.site(slug)
+                name = site.name if site else slug
+                entries = [rendered[e.path] for e, _ in newest[slug] if e.path in rendered]
+                changed += self._write_feed(slug, name, entries)
+        entries = [rendered[e.path] for e, _ in every if e.path in rendered]
+        changed += self._write_feed(ALL, self.config.title, entries)
+        with store.transaction():
+            store.keep_feed_entries(e.path for pairs in newest.values() for e, _ in pairs)
         return changed
 
-    def _feed_items(
-        self, entries: list[ListEntry], site: Site, read: dict[str, FeedItem]
-    ) -> list[FeedItem]:
-        items = []
-        for entry in entries:
-            if entry.path not in read:
-                try:
-                    text = (self.root / entry.path).read_text(encoding="utf-8")
-                    read[entry.path] = FeedItem(entry.path, site, article_format.parse(text))
-                except (OSError, UnicodeDecodeError, ArticleFormatError):
-                    continue  # a file gone or not ours: the feed leaves it out
-            items.append(read[entry.path])
-        return items
+    def _feed_entries(
+        self, store: Store, wanted: list[tuple[ListEntry, Site]]
+    ) -> dict[str, RenderedEntry]:
+        """The rendered entries of these articles by path, from the store's cache where the
+        file is as it was then; a file gone or not ours is left out."""
+        stamps: dict[str, tuple[str, Site]] = {}
+        for entry, site in wanted:
+            if entry.path not in stamps:
+                stamp = self._stamp(entry.path, site)
+                if stamp:
+                    stamps[entry.path] = (stamp, site)
+        cached = store.feed_entries(list(stamps))
+        found, fresh = {}, []
+        for path, (stamp, site) in stamps.items():
+            hit = cached.get(path)
+            if hit is not None and hit.stamp == stamp:
+                found[path] = hit
+                continue
+            try:
+                text = (self.root / path).read_text(encoding="utf-8")
+                item = FeedItem(path, site, article_format.parse(text))
+            except (OSError, UnicodeDecodeError, ArticleFormatError):
+                continue  # a file gone or not ours: the feed leaves it out
+            found[path] = feed_entry(item, self.public_url, stamp)
+            fresh.append(found[path])
+        if fresh:
+            with store.transaction():
+                store.put_feed_entries(fresh)
+        return found
 
-    def _write_feed(self, key: str, title: str, items: list[FeedItem]) -> list[str]:
+    def _stamp(self, path: str, site: Site) -> str:
+        """What an entry is rendered from: the file's state, where the mirror is published
+        and the site's name ("" for a file that is not there)."""
+        try:
+            info = (self.root / path).stat()
+        except OSError:
+            return ""
+        made = f"{info.st_mtime_ns}|{info.st_size}"
+        return f"{FEED_RENDERING}|{made}|{self.public_url}|{site.slug}|{site.name}"
+
+    def _write_feed(self, key: str, title: str, entries: list[RenderedEntry]) -> list[str]:
         xml_path, json_path = feed_paths(key)
         public = self.public_url
         home = public + list_path_for(key, self.config) if public and key != ALL else public
         written = []
-        if self.writer.write_if_changed(xml_path, render_atom(key, title, items, public, home)):
+        if self.writer.write_if_changed(xml_path, atom_feed(key, title, entries, public, home)):
             written.append(xml_path)
-        if self.writer.write_if_changed(json_path, render_json(key, title, items, public, home)):
+        if self.writer.write_if_changed(json_path, json_feed(key, title, entries, public, home)):
             written.append(json_path)
         return written
 

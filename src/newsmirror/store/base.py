@@ -19,6 +19,7 @@ from newsmirror.records import (
     FetchRecord,
     Known,
     ListEntry,
+    RenderedEntry,
     SourceOutcome,
     SourceState,
 )
@@ -120,6 +121,19 @@ class EnrichStore(Protocol):
     def put_asset(self, asset: Asset) -> None: ...
 
 
+class RenderStore(Protocol):
+    """Feed entries rendered in an earlier pass, so that a pass renders only its new ones.
+    A cache: losing it costs time, never content."""
+
+    def feed_entries(self, paths: Sequence[str]) -> dict[str, RenderedEntry]:
+        """The cached entries of these paths (paths with none are left out)."""
+
+    def put_feed_entries(self, entries: Sequence[RenderedEntry]) -> None: ...
+
+    def keep_feed_entries(self, paths: Iterable[str]) -> None:
+        """Drop every cached entry but these paths'."""
+
+
 class MetaStore(Protocol):
     """Small facts about the store itself: the commit it was made for, its completeness."""
 
@@ -130,7 +144,7 @@ class MetaStore(Protocol):
     def set_meta_durably(self, key: str, value: str) -> None: ...
 
 
-class Store(SourceStore, ArticleStore, WorkStore, EnrichStore, MetaStore, Protocol):
+class Store(SourceStore, ArticleStore, WorkStore, EnrichStore, RenderStore, MetaStore, Protocol):
     """Everything a pass needs, with its lifecycle. Changes made inside `transaction()` are
     applied together or not at all; outside one, each call stands alone."""
 

@@ -25,13 +25,14 @@ from newsmirror.records import (
     FetchRecord,
     Known,
     ListEntry,
+    RenderedEntry,
     SourceOutcome,
     SourceState,
 )
 from newsmirror.store.base import FETCH_HISTORY
 from newsmirror.store.layout import rank_of
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 _CHUNK = 500  # keys per IN (...) query, well under SQLite's variable limit
 
 _SCHEMA = """
@@ -109,7 +110,59 @@ CREATE TABLE IF NOT EXISTS assets (
     width INTEGER NOT NULL,
     height INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS day_counts (
+    site TEXT NOT NULL,
+    day INTEGER NOT NULL,
+    n INTEGER NOT NULL,
+    PRIMARY KEY (site, day)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS feed_entries (
+    path TEXT PRIMARY KEY,
+    stamp TEXT NOT NULL,
+    published_ms INTEGER NOT NULL,
+    atom TEXT NOT NULL,
+    json TEXT NOT NULL
+);
 """
+
+# Articles per site and day, kept by triggers as articles come and go, so that month pages,
+# indexes and digests need not count 100,000 rows every pass. Days are counted in the zone
+# whose shift (ms east of UTC) meta "count_shift_ms" holds; a question about another zone
+# counts afresh once (`_counted_in`).
+_SHIFT = "COALESCE((SELECT CAST(value AS INTEGER) FROM meta WHERE key='count_shift_ms'), 0)"
+
+
+def _day_of(ms: str) -> str:
+    """SQL for the zone's whole days since the epoch of a time (floor division, also before
+    1970)."""
+    return (
+        f"(({ms}) + {_SHIFT} - ((({ms}) + {_SHIFT}) % 86400000 + 86400000) % 86400000) / 86400000"
+    )
+
+
+def _count(row: str, step: int) -> str:
+    """SQL that counts one article (`row` NEW or OLD) in (step 1) or out (step -1)."""
+    site, day = f"{row}.site", _day_of(f"{row}.published_ms")
+    if step > 0:
+        return (
+            f"INSERT INTO day_counts (site, day, n) VALUES ({site}, {day}, 1)"
+            " ON CONFLICT (site, day) DO UPDATE SET n = n + 1;"
+        )
+    return (
+        f"UPDATE day_counts SET n = n - 1 WHERE site = {site} AND day = {day};"
+        f" DELETE FROM day_counts WHERE site = {site} AND day = {day} AND n <= 0;"
+    )
+
+
+def _trigger(name: str, event: str, body: str) -> str:
+    return f"CREATE TRIGGER IF NOT EXISTS {name} AFTER {event} ON articles BEGIN {body} END"
+
+
+_TRIGGERS = (
+    _trigger("count_added", "INSERT", _count("NEW", 1)),
+    _trigger("count_removed", "DELETE", _count("OLD", -1)),
+    _trigger("count_moved", "UPDATE OF site, published_ms", _count("OLD", -1) + _count("NEW", 1)),
+)
 
 
 # Columns version 2 added to `sources`: a version 1 index gains them in place, so that fetch
@@ -127,6 +180,7 @@ _SOURCE_COLUMNS_V2 = (
 # state and fetches, the work owed on articles (and where their bodies came from), and which
 # picture URL each stored asset was downloaded from.
 _KEPT_ON_RESET = frozenset({"sources", "fetches", "enrichment", "assets"})
+_RENDERED_FIELDS = ", ".join(f.name for f in fields(RenderedEntry))
 _ENRICHMENT_FIELDS = ", ".join(f.name for f in fields(Enrichment))
 _ASSET_FIELDS = ", ".join(f.name for f in fields(Asset))
 _SOURCE_FIELDS = ", ".join(f.name for f in fields(SourceState))  # the columns, in its order
@@ -155,6 +209,8 @@ class SqliteStore:
         try:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
+            # INSERT OR REPLACE deletes the row it replaces: its count must go with it.
+            db.execute("PRAGMA recursive_triggers=ON")
             db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
             _migrate(db)
         except sqlite3.DatabaseError:
@@ -247,7 +303,8 @@ class SqliteStore:
         return self._matching(by_key, key_hashes, site) | self._matching(by_link, links, site)
 
     def sites_with_articles(self) -> set[str]:
-        return {row[0] for row in self.db.execute("SELECT DISTINCT site FROM articles")}
+        # (the day counts know every site with an article, whatever zone they count in)
+        return {row[0] for row in self.db.execute("SELECT DISTINCT site FROM day_counts")}
 
     def known(self, site: str, key_hashes: Sequence[str], link_keys: Sequence[str]) -> Known:
         return Known(
@@ -301,30 +358,74 @@ class SqliteStore:
 
     def months(self, site: str, offset_minutes: int) -> list[tuple[str, int]]:
         """("YYYY-MM", articles) of every month a site has articles in, in a zone."""
-        return _by_month(self._day_counts("WHERE site=?", (site,), offset_minutes))
+        self._counted_in(offset_minutes)
+        rows = self.db.execute(
+            "SELECT strftime('%Y-%m', day * 86400, 'unixepoch') AS month, SUM(n)"
+            " FROM day_counts WHERE site=? GROUP BY month ORDER BY month",
+            (site,),
+        )
+        return [(month, count) for month, count in rows]
 
     def days(self, offset_minutes: int) -> list[tuple[str, int]]:
         """("YYYY-MM-DD", articles of every site) of every day with articles, in a zone."""
-        counts = self._day_counts("", (), offset_minutes)
-        return [(_day_name(day), count) for day, count in counts]
+        self._counted_in(offset_minutes)
+        rows = self.db.execute("SELECT day, SUM(n) FROM day_counts GROUP BY day ORDER BY day")
+        return [(_day_name(day), count) for day, count in rows]
 
-    def _day_counts(self, where: str, args: tuple, offset_minutes: int) -> list[tuple[int, int]]:
-        # Whole days since the epoch in the zone, by integer arithmetic (floor division, also
-        # before 1970): far cheaper than formatting every row's date.
-        shift = offset_minutes * 60_000
-        rows = self.db.execute(
-            f"SELECT (published_ms + ? - ((published_ms + ?) % 86400000 + 86400000) % 86400000)"
-            f" / 86400000 AS day, COUNT(*) FROM articles {where} GROUP BY day ORDER BY day",
-            (shift, shift, *args),
-        )
-        return [(day, count) for day, count in rows]
+    def _counted_in(self, offset_minutes: int) -> None:
+        """Make the day counts those of this zone: counted afresh when they are of another
+        (or of none yet, after a rebuild)."""
+        shift = str(offset_minutes * 60_000)
+        if self.get_meta("count_shift_ms") == shift:
+            return
+        self.db.execute("SAVEPOINT recount")  # nests inside a pass's transaction, if any
+        try:
+            self.set_meta("count_shift_ms", shift)
+            self.db.execute("DELETE FROM day_counts")
+            self.db.execute(
+                "INSERT INTO day_counts (site, day, n) SELECT site,"
+                f" {_day_of('published_ms')} AS day, COUNT(*) FROM articles GROUP BY site, day"
+            )
+        except BaseException:
+            self.db.execute("ROLLBACK TO recount")
+            self.db.execute("RELEASE recount")
+            raise
+        self.db.execute("RELEASE recount")
 
     def site_summary(self, site: str) -> tuple[int, int | None]:
         """(number of articles, newest publication time) of a site."""
-        count, newest = self.db.execute(
-            "SELECT COUNT(*), MAX(published_ms) FROM articles WHERE site=?", (site,)
+        # (the day counts add up faster than the articles count, whatever zone they are in)
+        (count,) = self.db.execute(
+            "SELECT COALESCE(SUM(n), 0) FROM day_counts WHERE site=?", (site,)
+        ).fetchone()
+        (newest,) = self.db.execute(
+            "SELECT MAX(published_ms) FROM articles WHERE site=?", (site,)
         ).fetchone()
         return count, newest
+
+    # --- rendered feed entries ---------------------------------------------------------
+
+    def feed_entries(self, paths: Sequence[str]) -> dict[str, RenderedEntry]:
+        found: dict[str, RenderedEntry] = {}
+        sql = f"SELECT {_RENDERED_FIELDS} FROM feed_entries WHERE path IN ({{}})"
+        for start in range(0, len(paths), _CHUNK):
+            chunk = paths[start : start + _CHUNK]
+            rows = self.db.execute(sql.format(",".join("?" * len(chunk))), chunk)
+            found.update((row[0], RenderedEntry(*row)) for row in rows)
+        return found
+
+    def put_feed_entries(self, entries: Sequence[RenderedEntry]) -> None:
+        self.db.executemany(
+            f"INSERT OR REPLACE INTO feed_entries ({_RENDERED_FIELDS}) VALUES (?, ?, ?, ?, ?)",
+            (astuple(entry) for entry in entries),
+        )
+
+    def keep_feed_entries(self, paths: Iterable[str]) -> None:
+        keep = set(paths)
+        gone = [row[0] for row in self.db.execute("SELECT path FROM feed_entries")]
+        self.db.executemany(
+            "DELETE FROM feed_entries WHERE path=?", ((p,) for p in gone if p not in keep)
+        )
 
     # --- sources -----------------------------------------------------------------------
 
@@ -486,14 +587,6 @@ def _day_name(day: int) -> str:
     return (_EPOCH + datetime.timedelta(days=day)).isoformat()
 
 
-def _by_month(days: list[tuple[int, int]]) -> list[tuple[str, int]]:
-    months: dict[str, int] = {}
-    for day, count in days:
-        month = _day_name(day)[:7]
-        months[month] = months.get(month, 0) + count
-    return list(months.items())
-
-
 def _article_row(a: ArchivedArticle) -> tuple:
     return (a.path, a.site, a.published_ms, a.title, a.url, a.key_hash, a.link_key, a.flat_id)
 
@@ -503,6 +596,8 @@ def _create_schema(db: sqlite3.Connection) -> None:
     for statement in _SCHEMA.split(";"):
         if statement.strip():
             db.execute(statement)
+    for trigger in _TRIGGERS:
+        db.execute(trigger)
     db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
 
@@ -532,7 +627,12 @@ def _to_v4(db: sqlite3.Connection) -> None:
 # Each step brings an index from the version before to its own, in place, keeping every
 # source's state (which no archive file holds); then the tables and indexes a step does not name
 # are created as the current schema has them.
-MIGRATIONS = {2: _to_v2, 3: _to_v3, 4: _to_v4}
+def _to_v5(db: sqlite3.Connection) -> None:
+    """Version 5: articles per site and day, kept by triggers (counted on first use), and
+    rendered feed entries (a cache)."""
+
+
+MIGRATIONS = {2: _to_v2, 3: _to_v3, 4: _to_v4, 5: _to_v5}
 
 
 def _migrate(db: sqlite3.Connection) -> None:
