@@ -65,5 +65,6 @@ def render_digest(
 
 def render_digest_index(title: str, days: Sequence[tuple[str, int]]) -> str:
     lines = [f"{title}：每日摘要\n{RULE}\n"]
-    lines += grouped_links(days, lambda d: d[:7], lambda d: page_link(digest_path(d), DIGEST_INDEX))
+    # (the index sits above every digest: each link is the digest's path below digests/)
+    lines += grouped_links(days, lambda d: d[:7], lambda d: digest_path(d)[len(DIGESTS) + 1 :])
     return "\n".join(lines) + "\n"
