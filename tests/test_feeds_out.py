@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import uuid
 from datetime import datetime
 from pathlib import Path
 
@@ -176,3 +177,11 @@ def test_an_article_file_that_changed_is_rendered_again(tmp_path, feed_server):
     items = json.loads((root / "feeds" / "b.json").read_text("utf-8"))["items"]
     assert "（更正）" in items[0]["content_html"]
     assert "（更正）" in (root / "feeds" / "all.xml").read_text("utf-8")
+
+
+def test_entry_ids_are_name_based_uuids_of_the_path():
+    from newsmirror.publish.feeds import _id
+
+    namespace = uuid.UUID("9f6e0d1c-6a53-4c51-8d0e-6b3f3c6f1a10")
+    for path in ("articles/a/2021/07/01/120000-abc.md", "lists/甲.md", "feeds/all.xml"):
+        assert _id(path) == f"urn:uuid:{uuid.uuid5(namespace, path)}"

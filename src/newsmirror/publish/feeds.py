@@ -11,14 +11,14 @@ only when its articles do, so it is rewritten (and committed) only then.
 from __future__ import annotations
 
 import functools
+import hashlib
+import html
 import json
 import re
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import quote
-from xml.sax.saxutils import escape, quoteattr
 
 from newsmirror.clean.resolve import absolutize
 from newsmirror.clean.titles import plain_title
@@ -28,7 +28,7 @@ from newsmirror.records import Article, RenderedEntry
 FEEDS = "feeds"
 ALL = "all"
 FEED_RENDERING = "1"  # a change to how entries render must change this (cached entries)
-_NAMESPACE = uuid.UUID("9f6e0d1c-6a53-4c51-8d0e-6b3f3c6f1a10")  # ids: uuid5 of the path
+_NAMESPACE = bytes.fromhex("9f6e0d1c6a534c518d0e6b3f3c6f1a10")  # ids: UUID 5 of the path
 # Characters XML 1.0 forbids even escaped (a body could hold them from a broken feed).
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -54,7 +54,23 @@ def _time(ms: int) -> str:
 
 @functools.lru_cache(maxsize=4096)
 def _id(path: str) -> str:
-    return f"urn:uuid:{uuid.uuid5(_NAMESPACE, path)}"
+    """A name-based (version 5, RFC 9562) UUID of the path: the same path, the same id."""
+    digest = bytearray(hashlib.sha1(_NAMESPACE + path.encode("utf-8")).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC variant
+    h = digest.hex()
+    return f"urn:uuid:{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def escape(text: str) -> str:
+    """Text as XML character data."""
+    return html.escape(text, quote=False)
+
+
+def quoteattr(value: str) -> str:
+    """A value as a quoted XML attribute (line breaks kept as references, not normalised)."""
+    escaped = html.escape(value).replace("\n", "&#10;").replace("\r", "&#13;")
+    return '"' + escaped.replace("\t", "&#9;") + '"'
 
 
 def _content(item: FeedItem, public_url: str) -> str:

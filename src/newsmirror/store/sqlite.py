@@ -9,8 +9,6 @@ that source state, which no file holds, survives an upgrade.
 
 from __future__ import annotations
 
-import datetime
-import functools
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
@@ -110,11 +108,12 @@ CREATE TABLE IF NOT EXISTS assets (
     width INTEGER NOT NULL,
     height INTEGER NOT NULL
 );
-CREATE TABLE IF NOT EXISTS day_counts (
+CREATE TABLE IF NOT EXISTS counts (
     site TEXT NOT NULL,
-    day INTEGER NOT NULL,
+    unit TEXT NOT NULL,
+    period TEXT NOT NULL,
     n INTEGER NOT NULL,
-    PRIMARY KEY (site, day)
+    PRIMARY KEY (site, unit, period)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS feed_entries (
     path TEXT PRIMARY KEY,
@@ -125,37 +124,49 @@ CREATE TABLE IF NOT EXISTS feed_entries (
 );
 """
 
-# Articles per site and day, kept by triggers as articles come and go, so that month pages,
-# indexes and digests need not count 100,000 rows every pass. Days are counted in the zone
-# whose shift (ms east of UTC) meta "count_shift_ms" holds; a question about another zone
-# counts afresh once (`_counted_in`).
-_SHIFT = "COALESCE((SELECT CAST(value AS INTEGER) FROM meta WHERE key='count_shift_ms'), 0)"
+# Articles per site ('' for all sites) and day ('d', "YYYY-MM-DD") or month ('m', "YYYY-MM"),
+# kept by triggers as articles come and go, so that month pages, indexes, digests and the README
+# need not count 100,000 rows every pass. Periods are those of the zone whose shift (ms east of
+# UTC) meta "count_shift_ms" holds; without it (a new or rebuilt index) nothing is kept, and the
+# first question counts everything at once (`_counted_in`), as does a question about another zone.
+_SHIFT = "(SELECT CAST(value AS INTEGER) FROM meta WHERE key='count_shift_ms')"
+_COUNTING = "EXISTS (SELECT 1 FROM meta WHERE key='count_shift_ms')"
 
 
-def _day_of(ms: str) -> str:
-    """SQL for the zone's whole days since the epoch of a time (floor division, also before
-    1970)."""
+def _periods(ms: str) -> tuple[tuple[str, str], ...]:
+    """SQL for the zone's day and month of a time in ms (whole seconds by floor division, so
+    that times before 1970 fall on the right day)."""
+    shifted = f"(({ms}) + {_SHIFT})"
+    seconds = f"(({shifted} - ({shifted} % 1000 + 1000) % 1000) / 1000)"
     return (
-        f"(({ms}) + {_SHIFT} - ((({ms}) + {_SHIFT}) % 86400000 + 86400000) % 86400000) / 86400000"
+        ("d", f"strftime('%Y-%m-%d', {seconds}, 'unixepoch')"),
+        ("m", f"strftime('%Y-%m', {seconds}, 'unixepoch')"),
     )
 
 
 def _count(row: str, step: int) -> str:
-    """SQL that counts one article (`row` NEW or OLD) in (step 1) or out (step -1)."""
-    site, day = f"{row}.site", _day_of(f"{row}.published_ms")
-    if step > 0:
-        return (
-            f"INSERT INTO day_counts (site, day, n) VALUES ({site}, {day}, 1)"
-            " ON CONFLICT (site, day) DO UPDATE SET n = n + 1;"
-        )
-    return (
-        f"UPDATE day_counts SET n = n - 1 WHERE site = {site} AND day = {day};"
-        f" DELETE FROM day_counts WHERE site = {site} AND day = {day} AND n <= 0;"
-    )
+    """SQL that counts one article (`row` NEW or OLD) in (step 1) or out (step -1) of its
+    site's and of all sites' day and month."""
+    statements = []
+    for site in (f"{row}.site", "''"):
+        for unit, period in _periods(f"{row}.published_ms"):
+            if step > 0:
+                statements.append(
+                    f"INSERT INTO counts (site, unit, period, n) VALUES ({site}, '{unit}',"
+                    f" {period}, 1) ON CONFLICT (site, unit, period) DO UPDATE SET n = n + 1;"
+                )
+            else:
+                where = f"site = {site} AND unit = '{unit}' AND period = {period}"
+                statements.append(f"UPDATE counts SET n = n - 1 WHERE {where};")
+                statements.append(f"DELETE FROM counts WHERE {where} AND n <= 0;")
+    return " ".join(statements)
 
 
 def _trigger(name: str, event: str, body: str) -> str:
-    return f"CREATE TRIGGER IF NOT EXISTS {name} AFTER {event} ON articles BEGIN {body} END"
+    return (
+        f"CREATE TRIGGER IF NOT EXISTS {name} AFTER {event} ON articles WHEN {_COUNTING}"
+        f" BEGIN {body} END"
+    )
 
 
 _TRIGGERS = (
@@ -303,8 +314,10 @@ class SqliteStore:
         return self._matching(by_key, key_hashes, site) | self._matching(by_link, links, site)
 
     def sites_with_articles(self) -> set[str]:
-        # (the day counts know every site with an article, whatever zone they count in)
-        return {row[0] for row in self.db.execute("SELECT DISTINCT site FROM day_counts")}
+        if self.get_meta("count_shift_ms") is None:  # (not counted yet: ask the articles)
+            return {row[0] for row in self.db.execute("SELECT DISTINCT site FROM articles")}
+        rows = self.db.execute("SELECT DISTINCT site FROM counts WHERE site != ''")
+        return {row[0] for row in rows}
 
     def known(self, site: str, key_hashes: Sequence[str], link_keys: Sequence[str]) -> Known:
         return Known(
@@ -358,34 +371,35 @@ class SqliteStore:
 
     def months(self, site: str, offset_minutes: int) -> list[tuple[str, int]]:
         """("YYYY-MM", articles) of every month a site has articles in, in a zone."""
-        self._counted_in(offset_minutes)
-        rows = self.db.execute(
-            "SELECT strftime('%Y-%m', day * 86400, 'unixepoch') AS month, SUM(n)"
-            " FROM day_counts WHERE site=? GROUP BY month ORDER BY month",
-            (site,),
-        )
-        return [(month, count) for month, count in rows]
+        return self._periods_of(site, "m", offset_minutes)
 
     def days(self, offset_minutes: int) -> list[tuple[str, int]]:
         """("YYYY-MM-DD", articles of every site) of every day with articles, in a zone."""
+        return self._periods_of("", "d", offset_minutes)
+
+    def _periods_of(self, site: str, unit: str, offset_minutes: int) -> list[tuple[str, int]]:
         self._counted_in(offset_minutes)
-        rows = self.db.execute("SELECT day, SUM(n) FROM day_counts GROUP BY day ORDER BY day")
-        return [(_day_name(day), count) for day, count in rows]
+        rows = self.db.execute(
+            "SELECT period, n FROM counts WHERE site=? AND unit=? ORDER BY period", (site, unit)
+        )
+        return [(period, n) for period, n in rows]
 
     def _counted_in(self, offset_minutes: int) -> None:
-        """Make the day counts those of this zone: counted afresh when they are of another
-        (or of none yet, after a rebuild)."""
+        """Make the counts those of this zone: counted afresh when they are of another (or of
+        none yet, after a rebuild)."""
         shift = str(offset_minutes * 60_000)
         if self.get_meta("count_shift_ms") == shift:
             return
         self.db.execute("SAVEPOINT recount")  # nests inside a pass's transaction, if any
         try:
             self.set_meta("count_shift_ms", shift)
-            self.db.execute("DELETE FROM day_counts")
-            self.db.execute(
-                "INSERT INTO day_counts (site, day, n) SELECT site,"
-                f" {_day_of('published_ms')} AS day, COUNT(*) FROM articles GROUP BY site, day"
-            )
+            self.db.execute("DELETE FROM counts")
+            for unit, period in _periods("published_ms"):
+                for site in ("site", "''"):
+                    self.db.execute(
+                        f"INSERT INTO counts (site, unit, period, n) SELECT {site}, '{unit}',"
+                        f" {period} AS p, COUNT(*) FROM articles GROUP BY {site}, p"
+                    )
         except BaseException:
             self.db.execute("ROLLBACK TO recount")
             self.db.execute("RELEASE recount")
@@ -394,10 +408,11 @@ class SqliteStore:
 
     def site_summary(self, site: str) -> tuple[int, int | None]:
         """(number of articles, newest publication time) of a site."""
-        # (the day counts add up faster than the articles count, whatever zone they are in)
-        (count,) = self.db.execute(
-            "SELECT COALESCE(SUM(n), 0) FROM day_counts WHERE site=?", (site,)
-        ).fetchone()
+        if self.get_meta("count_shift_ms") is None:  # (not counted yet: ask the articles)
+            sql, args = "SELECT COUNT(*) FROM articles WHERE site=?", (site,)
+        else:  # (the month counts add up faster, whatever zone they are in)
+            sql, args = "SELECT COALESCE(SUM(n), 0) FROM counts WHERE site=? AND unit='m'", (site,)
+        (count,) = self.db.execute(sql, args).fetchone()
         (newest,) = self.db.execute(
             "SELECT MAX(published_ms) FROM articles WHERE site=?", (site,)
         ).fetchone()
@@ -577,14 +592,6 @@ class SqliteStore:
         self.db.execute(
             f"INSERT OR REPLACE INTO assets ({_ASSET_FIELDS}) VALUES ({marks})", astuple(asset)
         )
-
-
-_EPOCH = datetime.date(1970, 1, 1)
-
-
-@functools.lru_cache(maxsize=8192)
-def _day_name(day: int) -> str:
-    return (_EPOCH + datetime.timedelta(days=day)).isoformat()
 
 
 def _article_row(a: ArchivedArticle) -> tuple:
