@@ -22,6 +22,7 @@ class Request:
     # Content types accepted (prefixes such as "image/"): an answer of another type fails
     # with kind `type`, and its body is not read. Empty: anything.
     types: tuple[str, ...] = ()
+    method: str = "GET"  # or HEAD (a link check): the answer's status and headers, no body
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +137,72 @@ class ArchivedArticle:
     key_hash: str
     link_key: str
     flat_id: int | None = None
+    variant_of: str | None = None  # the article this is a copy of in another script
+
+
+@dataclass(frozen=True, slots=True)
+class StoryState:
+    """What the index knows of an archived article's story besides its file: the hashes that
+    tell an edit from noise, its fingerprint, when it was seen, checked, edited or removed,
+    and the article it is another script's copy of. Hashes and fingerprints are None until
+    first needed (an index rebuilt from the files computes them then)."""
+
+    path: str
+    entry_hash: str | None = None  # of the feed item as sent (noise included): "no change"
+    text_hash: str | None = None  # of the title and steady body (`clean.fingerprint`)
+    fingerprint: int | None = None  # SimHash of the visible text, Simplified
+    traditional: bool = False
+    text_chars: int = 0  # visible characters of the body
+    archived_ms: int | None = None  # when this mirror first archived it
+    seen_ms: int | None = None  # the last pass whose feed held it
+    checked_ms: int | None = None  # the last check of its link
+    edited_ms: int | None = None
+    variant_of: str | None = None  # as the article's (kept here too: a rebuild restores it)
+    removed_ms: int | None = None
+    removed_signal: str | None = None  # "feed" (dropped from its feed) or "link" (404/410)
+    removed_status: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class KnownArticle:
+    """An archived article with its story state: what edits and re-issues are judged on."""
+
+    article: ArchivedArticle
+    state: StoryState
+
+
+@dataclass(frozen=True, slots=True)
+class Version:
+    """An earlier text of an article, as it was until an edit replaced it. Versions are
+    numbered from 1 (the text first archived); the file holds the one after the last."""
+
+    path: str
+    n: int
+    seen_ms: int  # when this text was first seen
+    replaced_ms: int  # when the edit that replaced it was seen
+    changed: tuple[str, ...]  # what the edit changed: "title", "body", "link"
+    old_hash: str
+    new_hash: str
+    title: str
+    url: str
+    body: str
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One event a changes page lists: an article edited, removed, or back after a removal."""
+
+    site: str
+    path: str
+    kind: str  # "edited", "removed", "restored"
+    ms: int
+    title: str  # the article's title now
+    old_title: str = ""  # an edit of the title: what it was
+    changed: tuple[str, ...] = ()
+    added: int = 0  # characters of the body added and removed by an edit
+    deleted: int = 0
+    signal: str = ""  # a removal's: "feed" or "link"
+    status: int | None = None  # the HTTP status a removal was seen with
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,11 +259,14 @@ class SourceState:
 
 @dataclass(frozen=True, slots=True)
 class ListEntry:
-    """One article as a list page shows it."""
+    """One article as a list page shows it: `mark` is "✎" (edited) or "✗" (removed upstream),
+    `variants` the paths of its copies in another script."""
 
     path: str
     published_ms: int
     title: str
+    mark: str = ""
+    variants: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

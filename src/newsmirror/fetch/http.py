@@ -252,7 +252,7 @@ def _get(
     chain = Chain((request.url,))
     while True:
         try:
-            response = _send(pool, chain.url, headers, policy, deadline)
+            response = _send(pool, chain.url, headers, policy, deadline, request.method)
         except (HTTPError, OSError) as exc:
             raise _Unreachable(chain.url) from exc
         complete = False
@@ -274,11 +274,12 @@ def _send(
     headers: dict[str, str],
     policy: FetchPolicy,
     deadline: float,
+    method: str = "GET",
 ) -> urllib3.BaseHTTPResponse:
     left = _time_left(deadline, policy)
     timeout = urllib3.Timeout(connect=min(policy.connect_timeout, left), read=left)
     return pool.request(
-        "GET",
+        method,
         url,
         headers=headers,
         timeout=timeout,
@@ -327,7 +328,10 @@ def _answer(
             found.get("age"),
             now_ms,
         )
-    body = None if status == 304 else _read_body(response, policy, deadline)
+    if request.method == "HEAD":
+        body = b""  # (a HEAD answer has none)
+    else:
+        body = None if status == 304 else _read_body(response, policy, deadline)
     result = _result(
         request,
         started,

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from newsmirror.config import Site
-from newsmirror.publish.pages import LISTS, RULE, grouped_links, list_title, page_link
+from newsmirror.publish.pages import LISTS, RULE, grouped_links, list_title, marks, page_link
 from newsmirror.records import ArchivedArticle, ListEntry
 from newsmirror.store.layout import local_time
 
@@ -85,7 +85,8 @@ def render_month(
         when = local_time(entry.published_ms, offset_minutes)
         line = (
             f"- {when:%Y-%m-%d %H:%M} [{list_title(entry.title)}]"
-            f"({page_link(entry.path, folder_page)})\n"
+            f"({page_link(entry.path, folder_page)})"
+            f"{marks(entry, lambda path: page_link(path, folder_page))}\n"
         )
         encoded = len(line.encode("utf-8"))
         if parts[-1] and size + encoded > PAGE_LIMIT - head_room:

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from newsmirror.config import Site
-from newsmirror.publish.pages import RULE, grouped_links, list_title, page_link
+from newsmirror.publish.pages import RULE, grouped_links, list_title, marks, page_link
 from newsmirror.records import ArchivedArticle, ListEntry
 from newsmirror.store.layout import local_time
 
@@ -59,7 +59,8 @@ def render_digest(
         for entry in entries:
             when = local_time(entry.published_ms, offset)
             link = page_link(entry.path, page)
-            lines.append(f"- {when:%H:%M} [{list_title(entry.title)}]({link})")
+            more = marks(entry, lambda path: page_link(path, page))
+            lines.append(f"- {when:%H:%M} [{list_title(entry.title)}]({link}){more}")
     return "\n".join(lines) + "\n"
 
 

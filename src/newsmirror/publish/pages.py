@@ -78,7 +78,20 @@ def _summary(site: Site, summaries: Mapping[str, tuple[int, int | None]], config
 def _entry_line(entry: ListEntry, offset_minutes: int, full_date: bool) -> str:
     when = local_time(entry.published_ms, offset_minutes)
     date = f"{when.year}-{when.month}-{when.day}" if full_date else f"{when.month}-{when.day}"
-    return f"{date} [{list_title(entry.title)}](/{link_target(entry.path)})\n"
+    line = f"{date} [{list_title(entry.title)}](/{link_target(entry.path)})"
+    return line + marks(entry, lambda path: "/" + link_target(path)) + "\n"
+
+
+MARK_NAMES = {"✎": "edited", "✗": "removed upstream"}
+
+
+def marks(entry: ListEntry, link: Callable[[str], str]) -> str:
+    """What follows an entry's link: its mark (✎ edited, ✗ removed upstream) and a link to
+    each copy in another script ("" for a plain entry, so that old pages stay as they were)."""
+    text = f" {entry.mark}" if entry.mark else ""
+    for n, path in enumerate(entry.variants):
+        text += f" [繁/简{n + 1 if len(entry.variants) > 1 else ''}]({link(path)})"
+    return text
 
 
 def list_title(title: str) -> str:

@@ -19,13 +19,17 @@ from pathlib import Path
 from newsmirror.records import (
     ArchivedArticle,
     Asset,
+    Change,
     Enrichment,
     FetchRecord,
     Known,
+    KnownArticle,
     ListEntry,
     RenderedEntry,
     SourceOutcome,
     SourceState,
+    StoryState,
+    Version,
 )
 from newsmirror.store.base import FETCH_HISTORY
 from newsmirror.store.layout import rank_of
@@ -64,7 +68,8 @@ CREATE TABLE IF NOT EXISTS articles (
     key_hash TEXT NOT NULL,
     link_key TEXT NOT NULL,
     flat_id INTEGER,
-    rank INTEGER NOT NULL DEFAULT 0
+    rank INTEGER NOT NULL DEFAULT 0,
+    variant_of TEXT
 );
 CREATE INDEX IF NOT EXISTS articles_by_time ON articles (site, published_ms, rank, path);
 CREATE INDEX IF NOT EXISTS articles_by_key ON articles (site, key_hash);
@@ -115,6 +120,60 @@ CREATE TABLE IF NOT EXISTS counts (
     n INTEGER NOT NULL,
     PRIMARY KEY (site, unit, period)
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS articles_by_variant ON articles (variant_of)
+    WHERE variant_of IS NOT NULL;
+CREATE TABLE IF NOT EXISTS story_state (
+    path TEXT PRIMARY KEY,
+    entry_hash TEXT,
+    text_hash TEXT,
+    fingerprint INTEGER,
+    traditional INTEGER NOT NULL DEFAULT 0,
+    text_chars INTEGER NOT NULL DEFAULT 0,
+    archived_ms INTEGER,
+    seen_ms INTEGER,
+    checked_ms INTEGER,
+    edited_ms INTEGER,
+    variant_of TEXT,
+    removed_ms INTEGER,
+    removed_signal TEXT,
+    removed_status INTEGER
+);
+CREATE INDEX IF NOT EXISTS story_state_by_seen ON story_state (seen_ms);
+CREATE TABLE IF NOT EXISTS aliases (
+    site TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    value TEXT NOT NULL,
+    path TEXT NOT NULL,
+    PRIMARY KEY (site, kind, value)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS versions (
+    path TEXT NOT NULL,
+    n INTEGER NOT NULL,
+    seen_ms INTEGER NOT NULL,
+    replaced_ms INTEGER NOT NULL,
+    changed TEXT NOT NULL,
+    old_hash TEXT NOT NULL,
+    new_hash TEXT NOT NULL,
+    title TEXT NOT NULL,
+    url TEXT NOT NULL,
+    body TEXT NOT NULL,
+    PRIMARY KEY (path, n)
+);
+CREATE TABLE IF NOT EXISTS changes (
+    id INTEGER PRIMARY KEY,
+    site TEXT NOT NULL,
+    path TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    ms INTEGER NOT NULL,
+    title TEXT NOT NULL,
+    old_title TEXT NOT NULL,
+    changed TEXT NOT NULL,
+    added INTEGER NOT NULL,
+    deleted INTEGER NOT NULL,
+    signal TEXT NOT NULL,
+    status INTEGER
+);
+CREATE INDEX IF NOT EXISTS changes_by_site ON changes (site, ms);
 CREATE TABLE IF NOT EXISTS feed_entries (
     path TEXT PRIMARY KEY,
     stamp TEXT NOT NULL,
@@ -146,17 +205,20 @@ def _periods(ms: str) -> tuple[tuple[str, str], ...]:
 
 def _count(row: str, step: int) -> str:
     """SQL that counts one article (`row` NEW or OLD) in (step 1) or out (step -1) of its
-    site's and of all sites' day and month."""
+    site's and of all sites' day and month; a copy in another script (a variant) is not
+    counted: a story counts once."""
     statements = []
+    story = f"{row}.variant_of IS NULL"
     for site in (f"{row}.site", "''"):
         for unit, period in _periods(f"{row}.published_ms"):
             if step > 0:
                 statements.append(
-                    f"INSERT INTO counts (site, unit, period, n) VALUES ({site}, '{unit}',"
-                    f" {period}, 1) ON CONFLICT (site, unit, period) DO UPDATE SET n = n + 1;"
+                    f"INSERT INTO counts (site, unit, period, n) SELECT {site}, '{unit}',"
+                    f" {period}, 1 WHERE {story}"
+                    " ON CONFLICT (site, unit, period) DO UPDATE SET n = n + 1;"
                 )
             else:
-                where = f"site = {site} AND unit = '{unit}' AND period = {period}"
+                where = f"site = {site} AND unit = '{unit}' AND period = {period} AND {story}"
                 statements.append(f"UPDATE counts SET n = n - 1 WHERE {where};")
                 statements.append(f"DELETE FROM counts WHERE {where} AND n <= 0;")
     return " ".join(statements)
@@ -172,7 +234,11 @@ def _trigger(name: str, event: str, body: str) -> str:
 _TRIGGERS = (
     _trigger("count_added", "INSERT", _count("NEW", 1)),
     _trigger("count_removed", "DELETE", _count("OLD", -1)),
-    _trigger("count_moved", "UPDATE OF site, published_ms", _count("OLD", -1) + _count("NEW", 1)),
+    _trigger(
+        "count_moved",
+        "UPDATE OF site, published_ms, variant_of",
+        _count("OLD", -1) + _count("NEW", 1),
+    ),
 )
 
 
@@ -190,12 +256,19 @@ _SOURCE_COLUMNS_V2 = (
 # What no archive file holds, kept when the articles are rebuilt from the files: each source's
 # state and fetches, the work owed on articles (and where their bodies came from), and which
 # picture URL each stored asset was downloaded from.
-_KEPT_ON_RESET = frozenset({"sources", "fetches", "enrichment", "assets"})
+# Story state, versions, aliases and changes are also kept by `history/` in the mirror, and
+# read back from it by a rebuild (`store.rebuild`); keeping them here spares that.
+_KEPT_ON_RESET = frozenset(
+    {"sources", "fetches", "enrichment", "assets", "story_state", "aliases", "versions", "changes"}
+)
 _RENDERED_FIELDS = ", ".join(f.name for f in fields(RenderedEntry))
 _ENRICHMENT_FIELDS = ", ".join(f.name for f in fields(Enrichment))
 _ASSET_FIELDS = ", ".join(f.name for f in fields(Asset))
 _SOURCE_FIELDS = ", ".join(f.name for f in fields(SourceState))  # the columns, in its order
-_ARTICLE_FIELDS = "path, site, published_ms, title, url, key_hash, link_key, flat_id"
+_ARTICLE_FIELDS = "path, site, published_ms, title, url, key_hash, link_key, flat_id, variant_of"
+_STATE_FIELDS = ", ".join(f.name for f in fields(StoryState))
+_VERSION_FIELDS = ", ".join(f.name for f in fields(Version))
+_CHANGE_FIELDS = ", ".join(f.name for f in fields(Change))
 _FETCH_FIELDS = (
     "started_ms, elapsed_ms, status, outcome, error_kind, error, items, new_items, notes"
 )
@@ -291,9 +364,10 @@ class SqliteStore:
     # --- articles ----------------------------------------------------------------------
 
     def add_articles(self, articles: Iterable[ArchivedArticle]) -> None:
+        updates = ", ".join(f"{name}=excluded.{name}" for name in _ARTICLE_FIELDS.split(", "))
         self.db.executemany(
-            f"INSERT OR REPLACE INTO articles ({_ARTICLE_FIELDS}, rank)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO articles ({_ARTICLE_FIELDS}, rank) VALUES ({', '.join('?' * 10)})"
+            f" ON CONFLICT (path) DO UPDATE SET {updates}, rank=excluded.rank",
             ((*_article_row(a), rank_of(a.path)) for a in articles),
         )
 
@@ -353,21 +427,20 @@ class SqliteStore:
 
     def newest(self, site: str, limit: int) -> list[ListEntry]:
         rows = self.db.execute(
-            "SELECT path, published_ms, title FROM articles WHERE site=?"
-            " ORDER BY published_ms DESC, rank DESC, path DESC LIMIT ?",
+            f"{_LISTED} WHERE a.site=? AND a.variant_of IS NULL"
+            " ORDER BY a.published_ms DESC, a.rank DESC, a.path DESC LIMIT ?",
             (site, limit),
         )
-        return [ListEntry(*row) for row in rows]
+        return [_entry(row) for row in rows]
 
     def between(self, site: str, start_ms: int, end_ms: int) -> list[ListEntry]:
         """A site's articles published in [start_ms, end_ms), newest first."""
         rows = self.db.execute(
-            "SELECT path, published_ms, title FROM articles"
-            " WHERE site=? AND published_ms >= ? AND published_ms < ?"
-            " ORDER BY published_ms DESC, rank DESC, path DESC",
+            f"{_LISTED} WHERE a.site=? AND a.published_ms >= ? AND a.published_ms < ?"
+            " AND a.variant_of IS NULL ORDER BY a.published_ms DESC, a.rank DESC, a.path DESC",
             (site, start_ms, end_ms),
         )
-        return [ListEntry(*row) for row in rows]
+        return [_entry(row) for row in rows]
 
     def months(self, site: str, offset_minutes: int) -> list[tuple[str, int]]:
         """("YYYY-MM", articles) of every month a site has articles in, in a zone."""
@@ -398,7 +471,8 @@ class SqliteStore:
                 for site in ("site", "''"):
                     self.db.execute(
                         f"INSERT INTO counts (site, unit, period, n) SELECT {site}, '{unit}',"
-                        f" {period} AS p, COUNT(*) FROM articles GROUP BY {site}, p"
+                        f" {period} AS p, COUNT(*) FROM articles WHERE variant_of IS NULL"
+                        f" GROUP BY {site}, p"
                     )
         except BaseException:
             self.db.execute("ROLLBACK TO recount")
@@ -409,7 +483,8 @@ class SqliteStore:
     def site_summary(self, site: str) -> tuple[int, int | None]:
         """(number of articles, newest publication time) of a site."""
         if self.get_meta("count_shift_ms") is None:  # (not counted yet: ask the articles)
-            sql, args = "SELECT COUNT(*) FROM articles WHERE site=?", (site,)
+            sql = "SELECT COUNT(*) FROM articles WHERE site=? AND variant_of IS NULL"
+            args = (site,)
         else:  # (the month counts add up faster, whatever zone they are in)
             sql, args = "SELECT COALESCE(SUM(n), 0) FROM counts WHERE site=? AND unit='m'", (site,)
         (count,) = self.db.execute(sql, args).fetchone()
@@ -417,6 +492,117 @@ class SqliteStore:
             "SELECT MAX(published_ms) FROM articles WHERE site=?", (site,)
         ).fetchone()
         return count, newest
+
+    # --- story history -----------------------------------------------------------------
+
+    def known_articles(
+        self, site: str, key_hashes: Sequence[str], link_keys: Sequence[str]
+    ) -> list[KnownArticle]:
+        """The site's articles matching these identities, their own or an alias's."""
+        paths = self.paths_of_known(site, key_hashes, link_keys)
+        links = [k for k in link_keys if k]
+        for kind, values in (("k", key_hashes), ("l", links)):
+            sql = f"SELECT path FROM aliases WHERE site=? AND kind='{kind}' AND value IN ({{}})"
+            paths |= self._matching(sql, values, site)
+        return self.known_paths(sorted(paths))
+
+    def known_paths(self, paths: Sequence[str]) -> list[KnownArticle]:
+        """These paths' articles with their story state (a path not indexed is left out)."""
+        sql = (
+            f"SELECT {_qualified('a', _ARTICLE_FIELDS)}, {_qualified('s', _STATE_FIELDS)}"
+            " FROM articles a LEFT JOIN story_state s ON s.path = a.path WHERE a.path IN ({})"
+        )
+        found = []
+        for start in range(0, len(paths), _CHUNK):
+            chunk = paths[start : start + _CHUNK]
+            for row in self.db.execute(sql.format(",".join("?" * len(chunk))), chunk):
+                found.append(_known(row))
+        return found
+
+    def seen_at(self, site: str, seen_ms: int) -> list[KnownArticle]:
+        """The site's articles the pass at `seen_ms` saw in its feed."""
+        rows = self.db.execute(
+            "SELECT path FROM story_state WHERE seen_ms=? AND path IN"
+            " (SELECT path FROM articles WHERE site=?)",
+            (seen_ms, site),
+        )
+        return self.known_paths([row[0] for row in rows])
+
+    def published_between(self, site: str, start_ms: int, end_ms: int) -> list[KnownArticle]:
+        """The site's stories (no variants) published in [start_ms, end_ms)."""
+        rows = self.db.execute(
+            "SELECT path FROM articles WHERE site=? AND published_ms >= ? AND published_ms < ?"
+            " AND variant_of IS NULL",
+            (site, start_ms, end_ms),
+        )
+        return self.known_paths([row[0] for row in rows])
+
+    def to_recheck(
+        self, archived_since_ms: int, checked_before_ms: int, limit: int
+    ) -> list[KnownArticle]:
+        """Articles archived since `archived_since_ms`, not removed, whose link was not
+        checked since `checked_before_ms`: never checked first, then the longest ago."""
+        rows = self.db.execute(
+            "SELECT s.path FROM story_state s JOIN articles a ON a.path = s.path"
+            " WHERE s.archived_ms >= ? AND s.removed_ms IS NULL AND a.url != ''"
+            " AND (s.checked_ms IS NULL OR s.checked_ms < ?)"
+            " ORDER BY s.checked_ms IS NOT NULL, s.checked_ms, s.archived_ms DESC LIMIT ?",
+            (archived_since_ms, checked_before_ms, limit),
+        )
+        return self.known_paths([row[0] for row in rows])
+
+    def put_states(self, states: Iterable[StoryState]) -> None:
+        names = _STATE_FIELDS.split(", ")
+        self.db.executemany(
+            f"INSERT OR REPLACE INTO story_state ({_STATE_FIELDS})"
+            f" VALUES ({', '.join('?' * len(names))})",
+            (astuple(state) for state in states),
+        )
+
+    def mark_seen(self, paths: Iterable[str], seen_ms: int) -> None:
+        """These articles were in their feed at `seen_ms` (a state is made where none is)."""
+        self.db.executemany(
+            "INSERT INTO story_state (path, seen_ms) VALUES (?, ?)"
+            " ON CONFLICT (path) DO UPDATE SET seen_ms=excluded.seen_ms",
+            ((path, seen_ms) for path in paths),
+        )
+
+    def add_alias(self, site: str, key_hash: str, link_key: str, path: str) -> None:
+        """Another identity (a re-issue's guid and link) of the article at `path`."""
+        rows = [(site, "k", key_hash, path)] + ([(site, "l", link_key, path)] if link_key else [])
+        self.db.executemany("INSERT OR REPLACE INTO aliases VALUES (?, ?, ?, ?)", rows)
+
+    def add_version(self, version: Version) -> None:
+        row = astuple(version)
+        row = (*row[:4], ",".join(version.changed), *row[5:])
+        self.db.execute(
+            f"INSERT OR REPLACE INTO versions ({_VERSION_FIELDS})"
+            f" VALUES ({', '.join('?' * len(row))})",
+            row,
+        )
+
+    def versions(self, path: str) -> list[Version]:
+        """An article's earlier texts, oldest first."""
+        rows = self.db.execute(
+            f"SELECT {_VERSION_FIELDS} FROM versions WHERE path=? ORDER BY n", (path,)
+        )
+        return [Version(*row[:4], tuple(filter(None, row[4].split(","))), *row[5:]) for row in rows]
+
+    def add_change(self, change: Change) -> None:
+        row = astuple(change)
+        row = (*row[:6], ",".join(change.changed), *row[7:])
+        self.db.execute(
+            f"INSERT INTO changes ({_CHANGE_FIELDS}) VALUES ({', '.join('?' * len(row))})", row
+        )
+
+    def changes(self, site: str | None, limit: int) -> list[Change]:
+        """The newest changes of a site (of every site for None), newest first."""
+        where, args = ("WHERE site=?", (site, limit)) if site else ("", (limit,))
+        rows = self.db.execute(
+            f"SELECT {_CHANGE_FIELDS} FROM changes {where} ORDER BY ms DESC, id DESC LIMIT ?",
+            args,
+        )
+        return [Change(*row[:6], tuple(filter(None, row[6].split(","))), *row[7:]) for row in rows]
 
     # --- rendered feed entries ---------------------------------------------------------
 
@@ -594,8 +780,48 @@ class SqliteStore:
         )
 
 
+# A list entry: the article, its mark (removed over edited) and its copies in another script.
+_LISTED = (
+    "SELECT a.path, a.published_ms, a.title,"
+    " CASE WHEN s.removed_ms IS NOT NULL THEN '✗' WHEN s.edited_ms IS NOT NULL THEN '✎'"
+    " ELSE '' END,"
+    " (SELECT group_concat(v.path, char(10)) FROM articles v WHERE v.variant_of = a.path)"
+    " FROM articles a LEFT JOIN story_state s ON s.path = a.path"
+)
+
+
+def _entry(row: tuple) -> ListEntry:
+    variants = tuple(sorted(row[4].split("\n"))) if row[4] else ()
+    return ListEntry(row[0], row[1], row[2], row[3], variants)
+
+
+def _qualified(table: str, names: str) -> str:
+    return ", ".join(f"{table}.{name}" for name in names.split(", "))
+
+
+_ARTICLE_WIDTH = len(_ARTICLE_FIELDS.split(", "))
+
+
+def _known(row: tuple) -> KnownArticle:
+    article = ArchivedArticle(row[1], row[0], *row[2:_ARTICLE_WIDTH])
+    state = row[_ARTICLE_WIDTH:]
+    if state[0] is None:  # no state yet
+        return KnownArticle(article, StoryState(article.path))
+    return KnownArticle(article, StoryState(*state[:4], bool(state[4]), *state[5:]))
+
+
 def _article_row(a: ArchivedArticle) -> tuple:
-    return (a.path, a.site, a.published_ms, a.title, a.url, a.key_hash, a.link_key, a.flat_id)
+    return (
+        a.path,
+        a.site,
+        a.published_ms,
+        a.title,
+        a.url,
+        a.key_hash,
+        a.link_key,
+        a.flat_id,
+        a.variant_of,
+    )
 
 
 def _create_schema(db: sqlite3.Connection) -> None:
