@@ -46,17 +46,20 @@ from newsmirror.records import (
     Candidate,
     Enrichment,
     Fetched,
+    Known,
     ParsedFeed,
     Request,
     SourceOutcome,
     SourceState,
+    StoryUpdate,
 )
 from newsmirror.repo import git, remote
 from newsmirror.repo.remote import PushResult
 from newsmirror.store import article as article_format
-from newsmirror.store import files, rebuild, recovery
+from newsmirror.store import files, history, rebuild, recovery
 from newsmirror.store.base import Store
 from newsmirror.store.layout import date_path, flat_id_of
+from newsmirror.tracking import Tracker, sort_out, with_variant
 from newsmirror.workers import child_observer, plan_shards, run_shards, worker_count
 
 
@@ -315,7 +318,13 @@ def _archive_all(
     observer(Stage("index"))
     # One sync for the pass, whichever process wrote the files: durable before the store has
     # them. A failure that may have left journaled files counts too (recovery reads them).
-    if any(o.written or o.error_kind in _JOURNAL_LEFT for o in outcomes):
+    logged = [
+        path
+        for o in outcomes
+        if o.updates
+        for path in history.append(mirror.root, mirror.writer, o.slug, o.updates)
+    ]
+    if logged or any(o.written or o.error_kind in _JOURNAL_LEFT for o in outcomes):
         files.sync_filesystem(mirror.root)
     by_slug = {s.slug: s for s in config.sites}
     with index.transaction():
@@ -324,10 +333,15 @@ def _archive_all(
             site = by_slug[outcome.slug]
             index.put_source(next_state(states[site.slug], site, outcome, asking.now_ms))
             index.log_fetch(outcome, asking.now_ms)
+            _record_stories(index, outcome, asking.now_ms)
         if not any(o.error_kind in _JOURNAL_LEFT for o in outcomes):
             index.clear_pending()  # every journaled file of this pass is written and indexed
         index.put_enrichments(item for o in outcomes for item in o.owed)
         written = [a for o in outcomes for a in o.written]
+        touched = [u.article for o in outcomes for u in o.updates if u.article is not None]
+        written += touched  # edited, removed or back: their pages show it
+        index.add_todo("changes", {u.change.site for o in outcomes for u in o.updates if u.change})
+        index.add_todo("commit", logged)
         index.add_todo("list", {a.site for a in written})
         index.add_todo(MONTH_TODO, months_owed(written, config.offset_minutes))
         index.add_todo(DAY_TODO, days_owed(written, config.offset_minutes))
@@ -444,7 +458,7 @@ def process_source(
     except ParseError as exc:
         return SourceOutcome(site.slug, fetched, error_kind=exc.kind, error=str(exc))
     try:
-        written, notes, owed = _archive_new(mirror, index, site, fetched, feed, asking)
+        written, notes, owed, updates = _archive_new(mirror, index, site, fetched, feed, asking)
     except OSError as exc:
         return SourceOutcome(site.slug, fetched, error_kind="write", error=f"cannot write: {exc}")
     return SourceOutcome(
@@ -455,6 +469,7 @@ def process_source(
         body_hash=body_hash,
         notes=notes,
         owed=tuple(owed),
+        updates=tuple(updates),
     )
 
 
@@ -472,9 +487,11 @@ def _archive_new(
     fetched: Fetched,
     feed: ParsedFeed,
     asking: Asking,
-) -> tuple[list[ArchivedArticle], tuple[str, ...], list[Enrichment]]:
-    """Write the feed's new items; (what was written, notes on skipped items and cut bodies,
-    the work owed on the articles: pages to read, pictures to mirror)."""
+) -> tuple[list[ArchivedArticle], tuple[str, ...], list[Enrichment], list[StoryUpdate]]:
+    """Write the feed's new items and follow its known ones (edits, re-issues, copies in
+    another script, removals); (what was written, notes on skipped items and cut bodies, the
+    work owed on articles: pages to read, pictures to mirror, and what the index must record
+    of stories)."""
     feed_url = fetched.final_url or fetched.url  # relative links are relative to this
     zone = feed_zone_minutes(site, feed.language)
     candidates, skipped = [], Counter()
@@ -488,36 +505,78 @@ def _archive_new(
     hashes, links = [c.key_hash for c in candidates], [c.link_key for c in candidates]
     if asking.force and not asking.dry:
         _forget_known_without_files(mirror, index, site, hashes, links)
-    fresh = new_candidates(candidates, index.known(site.slug, hashes, links))
-    if not fresh:
-        return [], notes, []
-    entries = {c.key_hash: c.entry for c in fresh}
-    fresh = [with_clean_body(c) for c in fresh]  # only new articles pay for cleaning
     config = mirror.config
-    if config.strip_feedx_footer or config.images_of(site) == "proxy":
-        fresh = [_finished(c, site, config) for c in fresh]
+    images = config.images_of(site)
+    entries = {c.key_hash: c.entry for c in candidates}
+
+    def prepare(candidate: Candidate) -> Candidate:
+        ready = with_clean_body(candidate)  # only new and changed items pay for cleaning
+        if config.strip_feedx_footer or images == "proxy":
+            ready = _finished(ready, site, config)
+        return ready
+
+    def owe(path: str, c: Candidate) -> Enrichment | None:
+        return owed_for(site, images, path, c.article.url, entries.get(c.key_hash), c.article.body)
+
+    tracker = Tracker(
+        index,
+        site,
+        lambda path: (mirror.root / path).read_text(encoding="utf-8"),
+        None if asking.dry else mirror.writer,
+        prepare,
+        asking.now_ms,
+        owe,
+    )
+    sorted_out = sort_out(index, site, candidates)
+    tracker.follow(sorted_out.known)
+    unknown = new_candidates(sorted_out.unknown, _NOTHING_KNOWN)
+    tracker.note_sent(unknown)
+    fresh = [prepare(c) for c in unknown]
+    fresh, variants = tracker.recognise(fresh)
+    tracker.dropouts(_last_seen(index, site), [c.article.published_ms for c in candidates])
+    owed = list(tracker.owed)
+    if not fresh:
+        return [], notes, owed, tracker.updates
     notes += cut_notes(Counter(c.cut for c in fresh if c.cut))
     offset = mirror.config.offset_minutes
     wanted = [date_path(site.slug, c.article.published_ms, c.key_hash, offset) for c in fresh]
     lowest = index.lowest_flat_id(site.slug) if site.layout == "flat" else None
     placed = place(site, fresh, offset, lowest, index.taken_paths(wanted), wanted)
-    archived = [_archived(site, path, c) for path, c in placed]
+    archived = [with_variant(_archived(site, path, c), variants) for path, c in placed]
     if asking.dry:
-        return archived, notes, []
-    images = config.images_of(site)
-    owed = [
-        item
-        for path, c in placed
-        if (
-            item := owed_for(
-                site, images, path, c.article.url, entries.get(c.key_hash), c.article.body
-            )
-        )
-    ]
+        return archived, notes, [], []
+    owed += [item for path, c in placed if (item := owe(path, c))]
+    updates = tracker.updates + tracker.written(placed, variants)
     index.add_pending(archived)  # journal first: a crash after this leaves nothing unknown
     for path, candidate in placed:
         mirror.writer.write(path, article_format.render(candidate.article))
-    return archived, notes, owed
+    return archived, notes, owed, updates
+
+
+def _record_stories(index: Store, outcome: SourceOutcome, now_ms: int) -> None:
+    """What a feed reading learned of stories, into the index (part of the pass's one
+    transaction). A feed read in full marks when, for the next reading's dropped stories."""
+    for update in outcome.updates:
+        if update.article is not None:
+            index.add_articles([update.article])
+        index.put_states([update.state])
+        if update.version is not None:
+            index.add_version(update.version)
+        if update.change is not None:
+            index.add_change(update.change)
+        if update.alias is not None:
+            index.add_alias(outcome.slug, update.alias[0], update.alias[1], update.state.path)
+    if outcome.ok and outcome.seen and not outcome.unchanged:
+        index.set_meta(f"seen:{outcome.slug}", str(now_ms))
+
+
+_NOTHING_KNOWN = Known(frozenset(), frozenset())  # (known items are sorted out before)
+
+
+def _last_seen(index: Store, site: Site) -> int | None:
+    """When the site's feed was last read in full (its stories then are in `seen_at`)."""
+    value = index.get_meta(f"seen:{site.slug}")
+    return int(value) if value else None
 
 
 def _finished(candidate: Candidate, site: Site, config: Config) -> Candidate:

@@ -206,6 +206,19 @@ class Change:
 
 
 @dataclass(frozen=True, slots=True)
+class StoryUpdate:
+    """What a pass learned about one archived story, for the index to record (a file that
+    changed is written already): its state, and after an edit its new row, the version it
+    replaced, the change to list, and the identity (key hash, link key) that also names it now."""
+
+    state: StoryState
+    article: ArchivedArticle | None = None
+    version: Version | None = None
+    change: Change | None = None
+    alias: tuple[str, str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class SourceOutcome:
     """What a pass did for one source."""
 
@@ -226,6 +239,8 @@ class SourceOutcome:
     notes: tuple[str, ...] = ()
     # Work owed on the articles written: pages to read, pictures to mirror.
     owed: tuple[Enrichment, ...] = ()
+    # What the feed told of stories archived before (and the state of those written now).
+    updates: tuple[StoryUpdate, ...] = ()
 
     @property
     def ok(self) -> bool:

@@ -1,8 +1,8 @@
 """What a story's text is, apart from how one copy of it is spelled: a hash for "did it change"
 that ignores noise, and a fingerprint for "is this the same story" under a new guid and link.
 
-- `text_hash` changes when the title or the body a reader sees changes, not for the feedx
-  footer's rotating domain, tracking parameters in links, or white space.
+- `body_hash` changes when the body a reader sees changes, not for the feedx footer's rotating
+  domain, tracking parameters in links, or white space (titles are compared as they are).
 - `simhash` is a 64-bit SimHash over character trigrams of the visible text, folded to
   Simplified characters (OpenCC), without white space or punctuation: near-identical texts get
   fingerprints a few bits apart; different texts about 32 bits apart.
@@ -42,10 +42,16 @@ def steady_body(body: str) -> str:
     return _SPACE.sub(" ", _BETWEEN_TAGS.sub("><", body)).strip()
 
 
-def text_hash(title: str, body: str) -> str:
-    """16 hex digits that change when the title or the steady body changes."""
-    digest = hashlib.sha1(title.strip().encode("utf-8", "surrogatepass"))
-    digest.update(b"\0" + steady_body(body).encode("utf-8", "surrogatepass"))
+def body_hash(body: str) -> str:
+    """16 hex digits that change when the steady body changes."""
+    return hashlib.sha1(steady_body(body).encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+def entry_hash(*parts: str) -> str:
+    """16 hex digits of a feed item as sent (noise included): equal, and nothing changed."""
+    digest = hashlib.sha1()
+    for part in parts:
+        digest.update(part.encode("utf-8", "surrogatepass") + b"\0")
     return digest.hexdigest()[:16]
 
 

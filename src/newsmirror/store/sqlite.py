@@ -364,7 +364,13 @@ class SqliteStore:
     # --- articles ----------------------------------------------------------------------
 
     def add_articles(self, articles: Iterable[ArchivedArticle]) -> None:
-        updates = ", ".join(f"{name}=excluded.{name}" for name in _ARTICLE_FIELDS.split(", "))
+        # (a row read again from its file keeps what no file says: which story it copies)
+        updates = ", ".join(
+            f"{name}=COALESCE(excluded.{name}, articles.{name})"
+            if name == "variant_of"
+            else f"{name}=excluded.{name}"
+            for name in _ARTICLE_FIELDS.split(", ")
+        )
         self.db.executemany(
             f"INSERT INTO articles ({_ARTICLE_FIELDS}, rank) VALUES ({', '.join('?' * 10)})"
             f" ON CONFLICT (path) DO UPDATE SET {updates}, rank=excluded.rank",
@@ -495,16 +501,30 @@ class SqliteStore:
 
     # --- story history -----------------------------------------------------------------
 
-    def known_articles(
+    def identities(
         self, site: str, key_hashes: Sequence[str], link_keys: Sequence[str]
-    ) -> list[KnownArticle]:
-        """The site's articles matching these identities, their own or an alias's."""
-        paths = self.paths_of_known(site, key_hashes, link_keys)
+    ) -> dict[tuple[str, str], tuple[str, bool]]:
+        """{("k", key hash) or ("l", link key): (path, named by an alias)} for the site's
+        articles these identities name: their own first, then aliases (a re-issue's)."""
+        found: dict[tuple[str, str], tuple[str, bool]] = {}
         links = [k for k in link_keys if k]
         for kind, values in (("k", key_hashes), ("l", links)):
-            sql = f"SELECT path FROM aliases WHERE site=? AND kind='{kind}' AND value IN ({{}})"
-            paths |= self._matching(sql, values, site)
-        return self.known_paths(sorted(paths))
+            for start in range(0, len(values), _CHUNK):
+                chunk = list(values[start : start + _CHUNK])
+                marks = ",".join("?" * len(chunk))
+                for value, path in self.db.execute(
+                    "SELECT value, path FROM aliases"
+                    f" WHERE site=? AND kind=? AND value IN ({marks})",
+                    (site, kind, *chunk),
+                ):
+                    found[(kind, value)] = (path, True)
+                column = "key_hash" if kind == "k" else "link_key"
+                for value, path in self.db.execute(
+                    f"SELECT {column}, path FROM articles WHERE site=? AND {column} IN ({marks})",
+                    (site, *chunk),
+                ):
+                    found[(kind, value)] = (path, False)
+        return found
 
     def known_paths(self, paths: Sequence[str]) -> list[KnownArticle]:
         """These paths' articles with their story state (a path not indexed is left out)."""
