@@ -112,7 +112,9 @@ def test_build_counts_the_pages_it_rewrote_by_folder_when_there_are_many(
     assert said == "Rewrote 15 pages: README.md, digests/ 4, feeds/ 4, lists/ 5, status.md."
     (root / "README.md").unlink()
     assert main(["-C", str(root), "build"]) == 0
-    assert capsys.readouterr().out.strip().splitlines()[-1] == "Rewrote 2 pages: README.md, status.md."
+    assert (
+        capsys.readouterr().out.strip().splitlines()[-1] == "Rewrote 2 pages: README.md, status.md."
+    )
 
 
 def test_build_writes_every_month_from_the_index(tmp_path, feed_server):

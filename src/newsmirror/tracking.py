@@ -17,7 +17,7 @@ from newsmirror.clean.fingerprint import (
     entry_hash,
     is_traditional,
     simhash,
-    visible_text,
+    story_text,
 )
 from newsmirror.clean.text import js_trim
 from newsmirror.config import Site
@@ -81,7 +81,7 @@ def raw_hash(candidate: Candidate) -> str:
 
 def text_of(candidate: Candidate) -> stories.StoryText:
     """A cleaned candidate as stories are compared."""
-    text = visible_text(candidate.article.body)
+    text = story_text(candidate.article.body)
     return stories.StoryText(
         title=candidate.article.title,
         fingerprint=simhash(text),
@@ -215,7 +215,7 @@ class Tracker:
             body = article_format.parse(self.read(known.article.path)).body
         except (OSError, UnicodeDecodeError, ArticleFormatError):
             return known
-        text = visible_text(body)
+        text = story_text(body)
         state = replace(
             known.state,
             fingerprint=simhash(text),
@@ -336,8 +336,9 @@ class Tracker:
 
 
 def body_change(old: str, new: str) -> tuple[int, int]:
-    """(characters added, characters removed) between two bodies' visible texts."""
-    a, b = visible_text(old), visible_text(new)
+    """(characters added, characters removed) between two bodies' visible texts, white
+    space not counted."""
+    a, b = ("".join(story_text(body).split()) for body in (old, new))
     added = deleted = 0
     for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
         if op in ("replace", "delete"):

@@ -22,7 +22,7 @@ from newsmirror.clean.urls import link_key
 
 _TAG = re.compile(r"<[^>]*>")
 _SPACE = re.compile(r"\s+")
-_BETWEEN_TAGS = re.compile(r">\s+<")
+_AROUND_TAGS = re.compile(r"\s*(<[^>]*>)\s*")
 _HREF = re.compile(r"""(\b(?:href|src)\s*=\s*)(["'])([^"']*)\2""", re.IGNORECASE)
 _NOT_TEXT = re.compile(r"[\W_]+")  # white space and punctuation (CJK characters are \w)
 _MASK = (1 << 64) - 1
@@ -38,8 +38,18 @@ def steady_body(body: str) -> str:
     """The body without what changes while the story does not: the feedx footer (whatever its
     domain), tracking parameters in links, white space."""
     body = strip_feedx_footer(body)
-    body = _HREF.sub(lambda m: m.group(1) + m.group(2) + link_key(m.group(3)) + m.group(2), body)
-    return _SPACE.sub(" ", _BETWEEN_TAGS.sub("><", body)).strip()
+    body = _HREF.sub(_steady_link, body)
+    return _SPACE.sub(" ", _AROUND_TAGS.sub(r"\1", body)).strip()
+
+
+def _steady_link(match: re.Match[str]) -> str:
+    url = link_key(html.unescape(match.group(3)))
+    return match.group(1) + match.group(2) + html.escape(url) + match.group(2)
+
+
+def story_text(body: str) -> str:
+    """The visible text a story is compared on: the steady body's."""
+    return visible_text(steady_body(body))
 
 
 def body_hash(body: str) -> str:

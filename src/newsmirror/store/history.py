@@ -73,11 +73,14 @@ def read_all(root: Path) -> Iterator[dict]:
                     continue  # a line cut short by a crash: the rest still counts
 
 
-def replay(store: Store, root: Path) -> int:
+def replay(store: Store, root: Path, everything: bool = True) -> int:
     """Restore versions, changes, aliases and marks from the logs into an index that has
-    none (rebuilt from a clone); the number of events read."""
+    none (rebuilt from a clone); without `everything`, only which articles are copies (what
+    an index that kept its history tables lost with its articles). The events read."""
     count = 0
     for event in read_all(root):
+        if not everything and event.get("event") != "variant":
+            continue
         count += 1
         path = event.get("path", "")
         known = store.known_paths([path])

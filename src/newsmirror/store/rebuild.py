@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Protocol
 
 from newsmirror.errors import ArticleFormatError
-from newsmirror.store import scan
+from newsmirror.store import history, scan
 from newsmirror.store.base import Store
 from newsmirror.store.layout import ARTICLES
 
@@ -134,6 +134,8 @@ def reindex(store: Store, archive: Archive) -> ReindexReport:
                 batch = []
         store.add_articles(batch)
         count += len(batch)
+        # What no article file says (edits, removals, copies) comes back from history/.
+        history.replay(store, archive.root, everything=not store.changes(None, 1))
         store.forget_validators(None)
         store.set_meta("folders", archive.fingerprint)
         store.set_meta("head", archive.history.head() or "")
