@@ -265,3 +265,108 @@ def test_the_real_cdt_title_and_body_edit_is_one_story(tmp_path, feed_server):
         (version,) = store.versions(str(path.relative_to(root)))
         assert set(version.changed) == {"title", "body"}
         assert version.title.endswith("寻衅滋事") and "（一）" in path.read_text("utf-8")
+
+
+def test_recent_links_answering_404_or_410_mark_their_articles_removed(tmp_path, feed_server):
+    links = {n: feed_server.url(f"/story/{n}.html") for n in (1, 2, 3, 4)}
+    for n, status in ((1, 404), (2, 410), (3, 200), (4, 404)):
+        feed_server.serve(f"/story/{n}.html", "<p>x</p>", status=status)
+    feed_server.serve("/story/4.html", "<p>gone</p>", status=404, head_status=405)  # no HEAD
+    items = [rss_item(n, link=links[n], date=DAY.format(h=n)) for n in (1, 2, 3, 4)]
+    url = feed_server.serve("/a.xml", rss(*items))
+    root = tmp_path / "m"
+    write_config(root, [{"name": "甲", "slug": "a", "url": url}], recheck_per_pass=3)
+    _run(root)
+    with _store(root) as store:
+        first = {c.path: (c.signal, c.status) for c in store.changes("a", 10)}
+    assert len(first) == 2  # three links asked, two of them gone
+    _run(root)  # the fourth now; the three asked wait recheck_hours
+    with _store(root) as store:
+        removed = sorted((c.title, c.signal, c.status) for c in store.changes("a", 10))
+    assert removed == [("标题 1", "link", 404), ("标题 2", "link", 410), ("标题 4", "link", 404)]
+    methods = [h[":method"] for path, h in feed_server.requests if path == "/story/4.html"]
+    assert methods == ["HEAD", "GET"]  # HEAD refused, so GET
+    assert len(_files(root)) == 4  # the copies stay
+    assert (root / "lists" / "甲.md").read_text("utf-8").count(") ✗") == 3
+
+
+def test_history_and_diff_show_every_version_of_an_edited_article(tmp_path, feed_server, capsys):
+    root = _mirror(tmp_path, feed_server, rss_item(1, title="王文涛会见代表团", body=LONG))
+    _serve(feed_server, rss_item(1, title="汪文涛会见代表团", body=LONG))
+    _run(root)
+    edited = LONG.replace("半个中国泡在水中", "大半个中国泡在洪水中") + "<p>Update: WHO report.</p>"
+    _serve(feed_server, rss_item(1, title="汪文涛会见代表团", body=edited))
+    _run(root)
+    (path,) = _files(root)
+    relative = str(path.relative_to(root))
+    capsys.readouterr()
+    assert main(["-C", str(root), "history", relative]) == 0
+    said = capsys.readouterr().out
+    assert "v1" in said and "王文涛会见代表团" in said and "[replaced" in said
+    assert "v3" in said and "[current]" in said
+    assert main(["-C", str(root), "history", "https://example.org/a/1.html?utm_source=x"]) == 0
+    assert capsys.readouterr().out == said  # by its link, tracking parameters and all
+    assert main(["-C", str(root), "diff", relative, "1", "2"]) == 0
+    assert "title: [-王-]{+汪+}文涛会见代表团" in capsys.readouterr().out
+    assert main(["-C", str(root), "diff", relative]) == 0  # the last edit
+    said = capsys.readouterr().out
+    assert "{+大+}半个中国泡在{+洪+}水中" in said and "+ Update: WHO report." in said
+    assert main(["-C", str(root), "diff", relative, "1", "9"]) == 1
+    assert "has versions 1 to 3, not 9" in capsys.readouterr().err
+    assert main(["-C", str(root), "history", "articles/none.md"]) == 1
+    assert "no archived article is articles/none.md" in capsys.readouterr().err
+    assert main(["-C", str(root), "history", relative, "--json"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert [v["title"] for v in record["versions"]] == [
+        "王文涛会见代表团",
+        *["汪文涛会见代表团"] * 2,
+    ]
+
+
+def test_changes_pages_and_feeds_mark_edits_and_removals(tmp_path, feed_server):
+    items = [rss_item(n, date=DAY.format(h=n)) for n in (1, 2, 3)]
+    url = feed_server.serve("/a.xml", rss(*reversed(items)))
+    root = tmp_path / "m"
+    site = {"name": "甲", "slug": "a", "url": url}
+    write_config(root, [site], public_url="https://github.com/o/r/blob/main/")
+    _run(root)
+    _serve(feed_server, items[2], rss_item(1, title="标题 一", date=DAY.format(h=1)))
+    _run(root)
+    page = (root / "changes.md").read_text("utf-8")
+    assert "✎ [标题 一](articles/a/2021/07/05/" in page and "（甲）：标题 标题 ~~1~~**一**" in page
+    assert "[历史](https://github.com/o/r/commits/main/articles/a/2021/07/05/" in page
+    assert "✗ [标题 2](articles/a/2021/07/05/" in page and "从源中消失" in page
+    own = (root / "lists" / "甲" / "changes.md").read_text("utf-8")
+    assert "✎ [标题 一](../../articles/a/" in own and "（甲）" not in own
+    assert "[修改与删除 / edits and removals](changes.md)" in (root / "README.md").read_text(
+        "utf-8"
+    )
+    month = (root / "lists" / "甲" / "2021-07.md").read_text("utf-8")
+    assert ") ✎" in month and ") ✗" in month
+    feed = json.loads((root / "feeds" / "a.json").read_text("utf-8"))
+    titles = sorted(item["title"] for item in feed["items"])
+    assert titles == ["✎ 标题 一", "✗ 标题 2", "标题 3"]
+
+
+def test_an_index_from_before_gets_its_link_keys_computed_again(tmp_path, feed_server):
+    import sqlite3
+
+    link = "https://www.example.org/a/1.html/?utm_source=rss"
+    root = _mirror(tmp_path, feed_server, rss_item(1, link=link, guid="old-guid"))
+    db = sqlite3.connect(root / ".newsmirror" / "index.sqlite")
+    db.executescript(  # as version 4 kept it: the link as it was, less the utm_ parameter
+        "UPDATE articles SET link_key='https://www.example.org/a/1.html/';"
+        "DROP TRIGGER count_added; DROP TRIGGER count_removed; DROP TRIGGER count_moved;"
+        "DROP TABLE counts; DROP TABLE feed_entries;"
+        "DROP INDEX articles_by_variant; ALTER TABLE articles DROP COLUMN variant_of;"
+        "DROP TABLE story_state; DROP TABLE aliases; DROP TABLE versions; DROP TABLE changes;"
+        "PRAGMA user_version=4;"
+    )
+    db.close()
+    # The publisher drops www. and the slash, and changes its guid: the link still names it.
+    _serve(feed_server, rss_item(1, link="https://example.org/a/1.html", guid="new-guid"))
+    _run(root)
+    assert len(_files(root)) == 1
+    with _store(root) as store:
+        (known,) = store.known_paths([str(_files(root)[0].relative_to(root))])
+        assert known.article.link_key == "https://example.org/a/1.html"

@@ -161,6 +161,23 @@ def build_parser() -> argparse.ArgumentParser:
         "file", metavar="FILE", nargs="?", type=Path, help="where to write (default: stdout)"
     )
 
+    history = command("history", "list an article's versions (edits) and removal")
+    history.add_argument(
+        "article", metavar="ARTICLE", help="the article file (relative to the mirror) or its link"
+    )
+    history.add_argument("--json", action="store_true", help="print JSON, texts included")
+    diff = command("diff", "show what changed between two versions of an article")
+    diff.add_argument(
+        "article", metavar="ARTICLE", help="the article file (relative to the mirror) or its link"
+    )
+    diff.add_argument(
+        "versions",
+        metavar="V",
+        nargs="*",
+        type=int,
+        help="two version numbers (default: the one before the current, and the current)",
+    )
+
     demo = command("demo", "build a mirror of bundled sample feeds (offline)")
     demo.add_argument("target", metavar="DIR", help="a new directory for the demo mirror")
     return parser
@@ -709,7 +726,88 @@ def cmd_export_opml(root: Path, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _article_versions(root: Path, name: str):
+    """The article `name` names (a path in the mirror, or a link) with its versions and its
+    file's text; a NewsmirrorError naming it when there is no such article."""
+    from newsmirror.clean.urls import link_key, normalize_url
+    from newsmirror.mirror import Mirror
+    from newsmirror.store import article as article_format
+
+    mirror = Mirror.open(root)
+    index = mirror.open_index()
+    if not index.is_current():
+        index.close()
+        with mirror.lock():
+            index, _ = mirror.fresh_index()
+    with index:
+        path = name.removeprefix("./")
+        found = index.known_paths([path])
+        if not found and name.startswith(("http://", "https://")):
+            href = normalize_url(name)
+            paths = index.paths_for_link(link_key(href)) if href else []
+            if len(paths) > 1:
+                raise NewsmirrorError(f"{name} names {len(paths)} articles: {', '.join(paths)}")
+            found = index.known_paths(paths)
+        if not found:
+            raise NewsmirrorError(f"no archived article is {name} (a path in the mirror or a link)")
+        known = found[0]
+        versions = index.versions(known.article.path)
+    try:
+        text = (root / known.article.path).read_text(encoding="utf-8")
+        current = article_format.parse(text)
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise NewsmirrorError(f"cannot read {known.article.path}: {exc}") from exc
+    return mirror, known, versions, current
+
+
+def cmd_history(root: Path, args: argparse.Namespace) -> int:
+    import dataclasses
+    import json
+
+    from newsmirror.publish.versions import render_history, texts
+
+    mirror, known, versions, current = _article_versions(root, args.article)
+    if args.json:
+        every = texts(known, versions, current)
+        record = {
+            "path": known.article.path,
+            "state": dataclasses.asdict(known.state),
+            "versions": [dataclasses.asdict(v) for v in every],
+            "edits": [
+                {
+                    "n": v.n,
+                    "replaced_ms": v.replaced_ms,
+                    "changed": list(v.changed),
+                    "old_hash": v.old_hash,
+                    "new_hash": v.new_hash,
+                }
+                for v in versions
+            ],
+        }
+        print(json.dumps(record, ensure_ascii=False, indent=1))
+        return EXIT_OK
+    sys.stdout.write(render_history(known, versions, current, mirror.config.offset_minutes))
+    return EXIT_OK
+
+
+def cmd_diff(root: Path, args: argparse.Namespace) -> int:
+    from newsmirror.publish.versions import render_diff, texts
+
+    _, known, versions, current = _article_versions(root, args.article)
+    every = texts(known, versions, current)
+    if args.versions and len(args.versions) != 2:
+        raise NewsmirrorError("give two version numbers (V1 V2), or none")
+    first, second = args.versions or [max(1, len(every) - 1), len(every)]
+    for n in (first, second):
+        if not 1 <= n <= len(every):
+            raise NewsmirrorError(f"{known.article.path} has versions 1 to {len(every)}, not {n}")
+    sys.stdout.write(render_diff(every[first - 1], every[second - 1]))
+    return EXIT_OK
+
+
 COMMANDS = {
+    "history": cmd_history,
+    "diff": cmd_diff,
     "init": cmd_init,
     "run": cmd_run,
     "check": cmd_check,

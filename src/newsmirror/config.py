@@ -73,6 +73,22 @@ MIRROR_SETTINGS = (
     ),
     Setting("feed_size", int, 50, "entries per feed in feeds/"),
     Setting("epub", bool, False, "also write each day's digest as an EPUB book"),
+    Setting(
+        "recheck_per_pass",
+        int,
+        20,
+        "links of recent articles checked per pass for removal (404/410); 0: none",
+        zero_allowed=True,
+    ),
+    Setting("recheck_days", float, 7.0, "how long after archiving an article's link is checked"),
+    Setting(
+        "recheck_hours",
+        float,
+        6.0,
+        "the least time between two checks of one link",
+        zero_allowed=True,
+    ),
+    Setting("changes_size", int, 200, "edits and removals listed on changes.md"),
 )
 HOST_SETTINGS = (Setting("per_host", int, None, "requests to this host at the same time"),)
 
@@ -167,6 +183,10 @@ class Config:
     public_url: str = _default(MIRROR_SETTINGS, "public_url")
     feed_size: int = _default(MIRROR_SETTINGS, "feed_size")
     epub: bool = _default(MIRROR_SETTINGS, "epub")
+    recheck_per_pass: int = _default(MIRROR_SETTINGS, "recheck_per_pass")
+    recheck_days: float = _default(MIRROR_SETTINGS, "recheck_days")
+    recheck_hours: float = _default(MIRROR_SETTINGS, "recheck_hours")
+    changes_size: int = _default(MIRROR_SETTINGS, "changes_size")
     # [hosts."name"] / [hosts."name:port"] per_host = N: exceptions to per_host.
     hosts: tuple[tuple[str, int], ...] = ()
     # [[remote]] tables: more homes the mirror is pushed to (`run --push`).

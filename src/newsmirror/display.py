@@ -23,6 +23,7 @@ from newsmirror.records import SourceOutcome
 SLOW_AFTER_S = 3.0  # a source in flight this long is named in the live line
 _STAGES = {
     "index": "recording",
+    "recheck": "checking links",
     "pages": "writing pages",
     "commit": "committing",
     "push": "pushing",

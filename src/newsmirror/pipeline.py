@@ -37,10 +37,12 @@ from newsmirror.fetch.http import FetchPolicy, fetch_all
 from newsmirror.mirror import Mirror, ReindexReport, copy_index
 from newsmirror.parse import parse_feed
 from newsmirror.publish.archive import MONTH_TODO, months_owed
+from newsmirror.publish.changes import CHANGES_TODO
 from newsmirror.publish.commits import commit_message
 from newsmirror.publish.digests import DAY_TODO, days_owed
 from newsmirror.publish.site import healths, is_derived
 from newsmirror.publish.status import STATUS_PATH, remote_state_from, remote_state_text
+from newsmirror.rechecks import recheck
 from newsmirror.records import (
     ArchivedArticle,
     Candidate,
@@ -118,6 +120,7 @@ def run_pass(
             recovered = recovery.recover(store, mirror.archive)
             outcomes = _archive_all(mirror, store, force, observer)
             enriched = _enrich(mirror, store, notes, observer)
+            _recheck(mirror, store, notes, observer)
             now_ms = _now_ms()
             found = healths(mirror.config, store, now_ms)
             observer(Stage("pages"))
@@ -252,6 +255,34 @@ def _enrich(
         return None
 
 
+def _recheck(mirror: Mirror, store: Store, notes: list[str], observer: Observer) -> None:
+    """Check recent articles' links for removals; like enriching, it never costs the pass."""
+    config = mirror.config
+    if config.recheck_per_pass <= 0:
+        return
+    observer(Stage("recheck"))
+    try:
+        updates = recheck(config, store, fetch_policy(config), _now_ms())
+        by_site: dict[str, list[StoryUpdate]] = {}
+        for update in updates:
+            if update.change is not None:
+                by_site.setdefault(update.change.site, []).append(update)
+        logged = [
+            path
+            for site, found in by_site.items()
+            for path in history.append(mirror.root, mirror.writer, site, found)
+        ]
+        if logged:
+            files.sync_filesystem(mirror.root)
+        with store.transaction():
+            for update in updates:
+                _record_update(store, update, update.change.site if update.change else "")
+            _owe_pages(store, mirror.config, [u for found in by_site.values() for u in found])
+            store.add_todo("commit", logged)
+    except Exception as exc:
+        notes.append(f"checking links failed ({type(exc).__name__}: {exc}); next pass again")
+
+
 def _push_homes(
     mirror: Mirror, store: Store, now_ms: int
 ) -> tuple[tuple[str, PushResult | None], ...]:
@@ -338,9 +369,7 @@ def _archive_all(
             index.clear_pending()  # every journaled file of this pass is written and indexed
         index.put_enrichments(item for o in outcomes for item in o.owed)
         written = [a for o in outcomes for a in o.written]
-        touched = [u.article for o in outcomes for u in o.updates if u.article is not None]
-        written += touched  # edited, removed or back: their pages show it
-        index.add_todo("changes", {u.change.site for o in outcomes for u in o.updates if u.change})
+        _owe_pages(index, config, [u for o in outcomes for u in o.updates])
         index.add_todo("commit", logged)
         index.add_todo("list", {a.site for a in written})
         index.add_todo(MONTH_TODO, months_owed(written, config.offset_minutes))
@@ -557,17 +586,31 @@ def _record_stories(index: Store, outcome: SourceOutcome, now_ms: int) -> None:
     """What a feed reading learned of stories, into the index (part of the pass's one
     transaction). A feed read in full marks when, for the next reading's dropped stories."""
     for update in outcome.updates:
-        if update.article is not None:
-            index.add_articles([update.article])
-        index.put_states([update.state])
-        if update.version is not None:
-            index.add_version(update.version)
-        if update.change is not None:
-            index.add_change(update.change)
-        if update.alias is not None:
-            index.add_alias(outcome.slug, update.alias[0], update.alias[1], update.state.path)
+        _record_update(index, update, outcome.slug)
     if outcome.ok and outcome.seen and not outcome.unchanged:
         index.set_meta(f"seen:{outcome.slug}", str(now_ms))
+
+
+def _record_update(index: Store, update: StoryUpdate, site: str) -> None:
+    if update.article is not None:
+        index.add_articles([update.article])
+    index.put_states([update.state])
+    if update.version is not None:
+        index.add_version(update.version)
+    if update.change is not None:
+        index.add_change(update.change)
+    if update.alias is not None:
+        index.add_alias(site, update.alias[0], update.alias[1], update.state.path)
+
+
+def _owe_pages(index: Store, config: Config, updates: Sequence[StoryUpdate]) -> None:
+    """The pages that show these stories' marks: their lists, months, days, changes."""
+    touched = [u.article for u in updates if u.article is not None]
+    index.add_todo(CHANGES_TODO, {u.change.site for u in updates if u.change is not None})
+    index.add_todo("list", {a.site for a in touched})
+    index.add_todo(MONTH_TODO, months_owed(touched, config.offset_minutes))
+    index.add_todo(DAY_TODO, days_owed(touched, config.offset_minutes))
+    index.add_todo("commit", (a.path for a in touched))
 
 
 _NOTHING_KNOWN = Known(frozenset(), frozenset())  # (known items are sorted out before)

@@ -148,7 +148,7 @@ class Tracker:
     def _follow_one(self, found: KnownArticle, candidate: Candidate, by_alias: bool) -> None:
         state = replace(found.state, seen_ms=self.now_ms)
         change = None
-        if state.removed_ms is not None:
+        if state.removed_signal == "feed":  # back in its feed (a 404 stays evidence)
             state = stories.restored(state)
             change = Change(
                 self.site.slug, found.article.path, "restored", self.now_ms, found.article.title

@@ -10,7 +10,11 @@ import ada_url
 from newsmirror.clean.text import js_trim
 
 _TRACKING_PREFIXES = ("utm_",)
-_TRACKING_NAMES = frozenset({"fbclid", "gclid", "mc_cid", "mc_eid", "ref_src"})
+# Parameters that say where a click came from, never which story: analytics (utm_*, spm, the
+# ad networks' click ids), newsletters (mc_*), and the "from=rss" of Chinese portals.
+_TRACKING_NAMES = frozenset(
+    {"fbclid", "gclid", "yclid", "msclkid", "igshid", "mc_cid", "mc_eid", "ref_src", "spm", "from"}
+)
 _TRACKING_MARKERS = ("utm_", *_TRACKING_NAMES)
 
 
@@ -74,13 +78,20 @@ def _breaks_link(href: str) -> bool:
 
 def link_key(href: str) -> str:
     """The form of a link that identifies an article: no fragment, no tracking parameters,
-    and http and https counted as the same. `href` is already WHATWG-normalised."""
+    http and https counted as the same, and so are `www.` and no `www.`, and a path with and
+    without a trailing slash. `href` is already WHATWG-normalised (scheme and host in lower
+    case, no default port)."""
     key = href.partition("#")[0]
     if key.startswith("http://"):
         key = "https://" + key[7:]
+    if key.startswith("https://www."):
+        key = "https://" + key[12:]
     if "?" in key and any(marker in key for marker in _TRACKING_MARKERS):
         parts = urlsplit(key)
         key = urlunsplit(parts._replace(query=_without_tracking(parts.query)))
+    path, mark, query = key.partition("?")
+    if path.endswith("/") and path.count("/") > 3:  # (not the bare host's "/")
+        key = path.rstrip("/") + mark + query
     return key
 
 

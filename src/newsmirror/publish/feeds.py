@@ -27,7 +27,7 @@ from newsmirror.records import Article, RenderedEntry
 
 FEEDS = "feeds"
 ALL = "all"
-FEED_RENDERING = "1"  # a change to how entries render must change this (cached entries)
+FEED_RENDERING = "2"  # a change to how entries render must change this (cached entries)
 _NAMESPACE = bytes.fromhex("9f6e0d1c6a534c518d0e6b3f3c6f1a10")  # ids: UUID 5 of the path
 # Characters XML 1.0 forbids even escaped (a body could hold them from a broken feed).
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -38,6 +38,7 @@ class FeedItem:
     path: str  # the article file, relative to the mirror
     site: Site
     article: Article
+    mark: str = ""  # ✎ edited, ✗ removed upstream: before the title
 
 
 def feed_paths(key: str) -> tuple[str, str]:
@@ -71,6 +72,11 @@ def quoteattr(value: str) -> str:
     """A value as a quoted XML attribute (line breaks kept as references, not normalised)."""
     escaped = html.escape(value).replace("\n", "&#10;").replace("\r", "&#13;")
     return '"' + escaped.replace("\t", "&#9;") + '"'
+
+
+def _title(item: FeedItem) -> str:
+    title = plain_title(item.article.title)
+    return f"{item.mark} {title}" if item.mark else title
 
 
 def _content(item: FeedItem, public_url: str) -> str:
@@ -136,7 +142,7 @@ def _atom_entry(item: FeedItem, public_url: str) -> str:
     lines = [
         "  <entry>",
         f"    <id>{escape(_id(item.path))}</id>",
-        f"    <title>{escape(_NOT_XML.sub('', plain_title(article.title)))}</title>",
+        f"    <title>{escape(_NOT_XML.sub('', _title(item)))}</title>",
         f"    <updated>{_time(article.published_ms)}</updated>",
         f"    <published>{_time(article.published_ms)}</published>",
         f"    <category term={quoteattr(item.site.slug)} label={quoteattr(item.site.name)}/>",
@@ -174,7 +180,7 @@ def _json_item(item: FeedItem, public_url: str) -> dict[str, object]:
     article = item.article
     entry: dict[str, object] = {
         "id": _id(item.path),
-        "title": plain_title(article.title),
+        "title": _title(item),
         "content_html": _content(item, public_url),
         "date_published": _time(article.published_ms),
         "tags": [item.site.name],

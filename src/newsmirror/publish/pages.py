@@ -108,6 +108,7 @@ def render_readme(
     listed: Collection[str],
     summaries: Mapping[str, tuple[int, int | None]] | None = None,
     digests: bool = False,
+    changes: bool = False,
 ) -> str:
     """The mirror's front page: a link to the list page of every site in `listed` (slugs);
     a site without a list page yet is named, not linked, so that no link leads nowhere.
@@ -122,5 +123,7 @@ def render_readme(
     ]
     if digests:
         links.append("[每日摘要 / daily digests](digests/index.md)\n")
+    if changes:
+        links.append("[修改与删除 / edits and removals](changes.md)\n")
     footer = f"\n{README_MARK}：每个站点一页列表，最新的文章在前。\n"
     return f"{config.title}\n{RULE}\n\n" + "\n".join(links) + footer

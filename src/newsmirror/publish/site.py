@@ -24,6 +24,7 @@ from newsmirror.publish.archive import (
     render_index,
     render_month,
 )
+from newsmirror.publish.changes import CHANGES, CHANGES_TODO, changes_path, render_changes
 from newsmirror.publish.digests import (
     DAY_TODO,
     DIGEST_INDEX,
@@ -62,7 +63,7 @@ def list_path_for(slug: str, config: Config) -> str:
 def is_derived(path: str) -> bool:
     """Pages made from the archive and the store, never edited by hand: in a conflict with
     someone else's commit, either version will do, since they are regenerated."""
-    return path in (README, STATUS_PATH, OPML_PATH) or path.startswith(
+    return path in (README, STATUS_PATH, OPML_PATH, CHANGES) or path.startswith(
         (f"{LISTS}/", f"{FEEDS}/", f"{DIGESTS}/")
     )
 
@@ -135,22 +136,22 @@ class Pages:
     ) -> dict[str, RenderedEntry]:
         """The rendered entries of these articles by path, from the store's cache where the
         file is as it was then; a file gone or not ours is left out."""
-        stamps: dict[str, tuple[str, Site]] = {}
+        stamps: dict[str, tuple[str, Site, str]] = {}
         for entry, site in wanted:
             if entry.path not in stamps:
                 stamp = self._stamp(entry.path, site)
                 if stamp:
-                    stamps[entry.path] = (stamp, site)
+                    stamps[entry.path] = (f"{stamp}|{entry.mark}", site, entry.mark)
         cached = store.feed_entries(list(stamps))
         found, fresh = {}, []
-        for path, (stamp, site) in stamps.items():
+        for path, (stamp, site, mark) in stamps.items():
             hit = cached.get(path)
             if hit is not None and hit.stamp == stamp:
                 found[path] = hit
                 continue
             try:
                 text = (self.root / path).read_text(encoding="utf-8")
-                item = FeedItem(path, site, article_format.parse(text))
+                item = FeedItem(path, site, article_format.parse(text), mark)
             except (OSError, UnicodeDecodeError, ArticleFormatError):
                 continue  # a file gone or not ours: the feed leaves it out
             found[path] = feed_entry(item, self.public_url, stamp)
@@ -192,7 +193,8 @@ class Pages:
         yet has none: it is named, not linked), with its count, newest date and archive."""
         listed = {s.slug for s in self.listed_sites(store)}
         summaries = {slug: store.site_summary(slug) for slug in listed}
-        text = render_readme(self.config, listed, summaries, digests=bool(listed))
+        changes = (self.root / CHANGES).exists()
+        text = render_readme(self.config, listed, summaries, digests=bool(listed), changes=changes)
         return self.writer.write_if_changed(README, text)
 
     def write_digests(self, store: Store, days: set[str]) -> list[str]:
@@ -251,6 +253,23 @@ class Pages:
                 changed.append(index_path(site))
         return changed
 
+    def write_changes(self, store: Store, slugs: set[str]) -> list[str]:
+        """changes.md and the changes pages of these sites, when their text changed."""
+        if not slugs:
+            return []
+        size, offset = self.config.changes_size, self.config.offset_minutes
+        sites = {site.slug: site for site in self.config.sites}
+        pages = [(None, store.changes(None, size))]
+        pages += [
+            (sites[slug], store.changes(slug, size)) for slug in sorted(slugs) if slug in sites
+        ]
+        written = []
+        for site, changes in pages:
+            text = render_changes(self.config.title, changes, sites, offset, self.public_url, site)
+            if self.writer.write_if_changed(changes_path(site), text):
+                written.append(changes_path(site))
+        return written
+
     def write_status(
         self, store: Store, found: list[SourceHealth], now_ms: int, force: bool = False
     ) -> bool:
@@ -299,6 +318,8 @@ class Pages:
         to_commit += self.write_feeds(store, lists)
         day_items = store.todo(DAY_TODO)
         to_commit += self.write_digests(store, owed_days(day_items, self.config.offset_minutes))
+        change_items = store.todo(CHANGES_TODO)
+        to_commit += self.write_changes(store, set(change_items))
         if self.write_readme(store):
             to_commit.append(README)
         if self.write_opml():
@@ -310,6 +331,7 @@ class Pages:
             store.clear_todo("list", lists)
             store.clear_todo(MONTH_TODO, month_items)
             store.clear_todo(DAY_TODO, day_items)
+            store.clear_todo(CHANGES_TODO, change_items)
         return store.todo("commit")
 
     def build(self, store: Store, now_ms: int) -> list[str]:
@@ -329,6 +351,8 @@ class Pages:
         changed += self.write_months(store, every_month)
         changed += self.write_feeds(store, {s.slug for s in listed})
         changed += self.write_digests(store, {day for day, _ in store.days(offset)})
+        if store.changes(None, 1) or (self.root / CHANGES).exists():
+            changed += self.write_changes(store, {c.site for c in store.changes(None, 10**9)})
         if self.write_readme(store):
             changed.append(README)
         if self.write_opml():

@@ -526,6 +526,15 @@ class SqliteStore:
                     found[(kind, value)] = (path, False)
         return found
 
+    def paths_for_link(self, link_key: str) -> list[str]:
+        """Every article (of any site) this canonical link names, itself or as an alias."""
+        rows = self.db.execute(
+            "SELECT path FROM articles WHERE link_key=?"
+            " UNION SELECT path FROM aliases WHERE kind='l' AND value=? ORDER BY path",
+            (link_key, link_key),
+        )
+        return [row[0] for row in rows]
+
     def known_paths(self, paths: Sequence[str]) -> list[KnownArticle]:
         """These paths' articles with their story state (a path not indexed is left out)."""
         sql = (
@@ -881,8 +890,23 @@ def _to_v4(db: sqlite3.Connection) -> None:
 # source's state (which no archive file holds); then the tables and indexes a step does not name
 # are created as the current schema has them.
 def _to_v5(db: sqlite3.Connection) -> None:
-    """Version 5: articles per site and day, kept by triggers (counted on first use), and
-    rendered feed entries (a cache)."""
+    """Version 5: counts by day and month kept by triggers (counted on first use), rendered
+    feed entries (a cache), story history (state, aliases, versions, changes), copies in
+    another script; and canonical links now unify `www.`, trailing slashes and more tracking
+    parameters, so every stored link key is computed again (or known items would look new)."""
+    from newsmirror.clean.urls import link_key
+
+    _add_columns(db, "articles", ("variant_of TEXT",))
+    if not db.execute("SELECT 1 FROM sqlite_master WHERE name='articles'").fetchone():
+        return  # (an index older still: its articles table comes with the schema)
+    rows = db.execute("SELECT path, url FROM articles WHERE link_key != ''").fetchall()
+    db.executemany(
+        "UPDATE articles SET link_key=? WHERE path=?",
+        (
+            (link_key(url) if url.startswith(("http://", "https://")) else "", path)
+            for path, url in rows
+        ),
+    )
 
 
 MIGRATIONS = {2: _to_v2, 3: _to_v3, 4: _to_v4, 5: _to_v5}
