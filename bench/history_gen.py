@@ -118,8 +118,14 @@ def _noisy(link: str, rng: random.Random) -> str:
     return link.replace("://", "://www.", 1)
 
 
-def generate(base_url: str, days: int, seed: int, sites: tuple[str, ...] = ("a", "b", "dw"),
-             start_ms: int | None = None, twins: str = "dw") -> tuple[list[Story], int, int]:
+def generate(
+    base_url: str,
+    days: int,
+    seed: int,
+    sites: tuple[str, ...] = ("a", "b", "dw"),
+    start_ms: int | None = None,
+    twins: str = "dw",
+) -> tuple[list[Story], int, int]:
     """(stories, hours, start_ms): every story of every site, over `days` days of hours."""
     rng = random.Random(seed)
     hours = days * 24
@@ -165,8 +171,10 @@ def generate(base_url: str, days: int, seed: int, sites: tuple[str, ...] = ("a",
                 ] * 2
             elif roll < 0.25:
                 kind = "serial"
-                stem = "".join(rng.choice(_WORDS) for _ in range(4)) + "：" + "".join(
-                    rng.choice(_WORDS) for _ in range(3)
+                stem = (
+                    "".join(rng.choice(_WORDS) for _ in range(4))
+                    + "："
+                    + "".join(rng.choice(_WORDS) for _ in range(3))
                 )
                 intro = "".join(_sentence(rng) for _ in range(3))
                 parts = rng.randint(2, 3)
@@ -182,7 +190,9 @@ def generate(base_url: str, days: int, seed: int, sites: tuple[str, ...] = ("a",
             footer = rng.choice(_FOOTERS) if site == "b" else None
             story = Story(sid, site, kind)
             guid = link if site != "b" else f"tag:{site}.example,2024:{sid}"
-            story.versions.append(Version(hour, guid, link, title, _html(paragraphs, footer), published))
+            story.versions.append(
+                Version(hour, guid, link, title, _html(paragraphs, footer), published)
+            )
             stories.append(story)
             _events(story, rng, hour, last_event, paragraphs, footer)
             if site == twins and kind == "plain" and rng.random() < 0.2:
@@ -190,8 +200,14 @@ def generate(base_url: str, days: int, seed: int, sites: tuple[str, ...] = ("a",
     return stories, hours, start_ms
 
 
-def _events(story: Story, rng: random.Random, hour: int, last: int, paragraphs: list[str],
-            footer: str | None) -> None:
+def _events(
+    story: Story,
+    rng: random.Random,
+    hour: int,
+    last: int,
+    paragraphs: list[str],
+    footer: str | None,
+) -> None:
     """Edits, noise, re-issues and deletions of one story, in hour order."""
     if hour >= last:
         return
@@ -213,7 +229,9 @@ def _events(story: Story, rng: random.Random, hour: int, last: int, paragraphs: 
             story.edits += 1
         elif event == "noise":
             other = rng.choice([f for f in _FOOTERS if f != footer]) if footer else None
-            body = _html(paragraphs, other) if other else current.body.replace("</p><p>", "</p>\n<p>")
+            body = (
+                _html(paragraphs, other) if other else current.body.replace("</p><p>", "</p>\n<p>")
+            )
             current = _replace(current, when, body=body)
             story.noise += 1
         elif event == "link":
@@ -222,8 +240,13 @@ def _events(story: Story, rng: random.Random, hour: int, last: int, paragraphs: 
         else:
             link = current.link.split("?")[0].replace(".html", "-r1.html").replace("://www.", "://")
             guid = link if current.guid.startswith("http") else current.guid + "-r1"
-            current = _replace(current, when, guid=guid, link=link,
-                               published_ms=current.published_ms + rng.randint(1, 6) * HOUR_MS)
+            current = _replace(
+                current,
+                when,
+                guid=guid,
+                link=link,
+                published_ms=current.published_ms + rng.randint(1, 6) * HOUR_MS,
+            )
             story.edits += 1
         story.versions.append(current)
     if story.kind != "serial" and rng.random() < 0.06:
@@ -246,8 +269,14 @@ def _twin(story: Story, base_url: str, rng: random.Random, hours: int) -> Story:
     twin = Story(story.sid + "-hant", story.site, "twin", twin_of=story.sid)
     hour = min(hours - 1, first.hour + rng.randint(0, 2))
     twin.versions.append(
-        Version(hour, link, link, convert(first.title), convert(first.body),
-                first.published_ms + rng.randint(1, 30) * 60_000)
+        Version(
+            hour,
+            link,
+            link,
+            convert(first.title),
+            convert(first.body),
+            first.published_ms + rng.randint(1, 30) * 60_000,
+        )
     )
     return twin
 
@@ -261,7 +290,7 @@ def snapshot(stories: list[Story], site: str, hour: int, title: str = "") -> byt
         date = format_datetime(datetime.fromtimestamp(v.published_ms / 1000, UTC), usegmt=True)
         items.append(
             f"<item><title>{escape(v.title)}</title><link>{escape(v.link)}</link>"
-            f"<guid isPermaLink=\"{'true' if v.guid.startswith('http') else 'false'}\">"
+            f'<guid isPermaLink="{"true" if v.guid.startswith("http") else "false"}">'
             f"{escape(v.guid)}</guid><pubDate>{date}</pubDate>"
             f"<description>{escape(v.body)}</description></item>"
         )
@@ -293,8 +322,15 @@ def main() -> None:
     stories, hours, _ = generate(args.base_url, args.days, args.seed)
     args.out.mkdir(parents=True, exist_ok=True)
     truth = [
-        {"sid": s.sid, "site": s.site, "kind": s.kind, "edits": s.edits, "noise": s.noise,
-         "deleted": s.deleted, "twin_of": s.twin_of}
+        {
+            "sid": s.sid,
+            "site": s.site,
+            "kind": s.kind,
+            "edits": s.edits,
+            "noise": s.noise,
+            "deleted": s.deleted,
+            "twin_of": s.twin_of,
+        }
         for s in stories
     ]
     (args.out / "truth.json").write_text(json.dumps(truth, ensure_ascii=False, indent=1), "utf-8")

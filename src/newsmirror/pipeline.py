@@ -61,7 +61,7 @@ from newsmirror.store import article as article_format
 from newsmirror.store import files, history, rebuild, recovery
 from newsmirror.store.base import Store
 from newsmirror.store.layout import date_path, flat_id_of
-from newsmirror.tracking import Tracker, sort_out, with_variant
+from newsmirror.tracking import Tracker, placed_variants, sort_out, with_variant
 from newsmirror.workers import child_observer, plan_shards, run_shards, worker_count
 
 
@@ -571,6 +571,7 @@ def _archive_new(
     wanted = [date_path(site.slug, c.article.published_ms, c.key_hash, offset) for c in fresh]
     lowest = index.lowest_flat_id(site.slug) if site.layout == "flat" else None
     placed = place(site, fresh, offset, lowest, index.taken_paths(wanted), wanted)
+    variants = placed_variants(variants, placed)
     archived = [with_variant(_archived(site, path, c), variants) for path, c in placed]
     if asking.dry:
         return archived, notes, [], []

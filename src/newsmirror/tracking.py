@@ -182,9 +182,10 @@ class Tracker:
 
     def recognise(self, fresh: list[Candidate]) -> tuple[list[Candidate], dict[str, str]]:
         """Unknown (cleaned) items that are re-issues become edits; the others stay new,
-        with {key hash: path of the story} for those that are copies in another script."""
+        with {key hash: the story} for those that are copies in another script — the story's
+        path, or `#` and its key hash when it is new in this reading too (`placed_variants`)."""
         texts = {c.key_hash: text_of(c) for c in fresh}
-        long_enough = [t for t in texts.values() if t.chars >= stories.MIN_CHARS]
+        long_enough = [t for t in texts.values() if t.chars >= stories.SHORT_CHARS]
         if not long_enough:
             return fresh, {}
         start = min(t.published_ms for t in long_enough) - stories.WINDOW_MS
@@ -199,6 +200,8 @@ class Tracker:
             match = stories.recognise(text, stories.close(text, nearby), self.present)
             if match is None:
                 still_new.append(candidate)
+                nearby.append(_unplaced(candidate, text))  # a copy may follow in this reading
+                self.present.add(f"#{candidate.key_hash}")
             elif match.kind == "variant":
                 variants[candidate.key_hash] = match.known.article.path
                 still_new.append(candidate)
@@ -301,7 +304,15 @@ class Tracker:
         )
         if "link" in changed and alias is None:
             alias = (found.article.key_hash, found.article.link_key)  # the old link still names it
-        state = replace(state, text_hash=new_hash, edited_ms=self.now_ms)
+        text = story_text(new.body)  # the story as it reads now, for its next re-issue
+        state = replace(
+            state,
+            text_hash=new_hash,
+            edited_ms=self.now_ms,
+            fingerprint=simhash(text),
+            text_chars=len("".join(text.split())),
+            traditional=is_traditional(new.title + text),
+        )
         return StoryUpdate(state, row, version, change, alias)
 
     def written(
@@ -346,6 +357,39 @@ def body_change(old: str, new: str) -> tuple[int, int]:
         if op in ("replace", "insert"):
             added += j2 - j1
     return added, deleted
+
+
+def _unplaced(candidate: Candidate, text: stories.StoryText) -> KnownArticle:
+    """A story new in this reading, as the next items of it are compared with (its path is
+    not known yet: `#` and its key hash stand for it)."""
+    article = ArchivedArticle(
+        "",
+        f"#{candidate.key_hash}",
+        text.published_ms,
+        text.title,
+        candidate.article.url,
+        candidate.key_hash,
+        candidate.link_key,
+    )
+    state = StoryState(
+        article.path,
+        fingerprint=text.fingerprint,
+        traditional=text.traditional,
+        text_chars=text.chars,
+    )
+    return KnownArticle(article, state)
+
+
+def placed_variants(
+    variants: dict[str, str], placed: Sequence[tuple[str, Candidate]]
+) -> dict[str, str]:
+    """Copies' stories by path, now that the stories new in this reading have theirs."""
+    paths = {f"#{c.key_hash}": path for path, c in placed}
+    return {
+        key: paths.get(of, of)
+        for key, of in variants.items()
+        if not of.startswith("#") or of in paths
+    }
 
 
 def with_variant(article: ArchivedArticle, variants: dict[str, str]) -> ArchivedArticle:

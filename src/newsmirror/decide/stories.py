@@ -16,11 +16,15 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from newsmirror.clean.fingerprint import distance
+from newsmirror.clean.fingerprint import distance, folded
 from newsmirror.records import KnownArticle, StoryState
 
 MAX_BITS = 3  # of 64: the same text, give or take a sentence; distinct stories differ by ~32
 MIN_CHARS = 200  # a brief from a template shares most of its words with the next one
+# A shorter text (but not a one-line brief) is the same story only when its fingerprint is
+# next to identical and its title is the same, punctuation and script aside.
+SHORT_CHARS = 80
+SHORT_BITS = 1
 WINDOW_MS = 3 * 24 * 3_600_000
 GONE_STATUSES = frozenset({404, 410})
 _NUMBERS = re.compile(r"[0-9０-９]+|[一二三四五六七八九十百千零〇两]+(?=[）)部集篇章期回]|$)")
@@ -75,17 +79,21 @@ def numbers_in(title: str) -> tuple[str, ...]:
 
 def close(text: StoryText, nearby: Iterable[KnownArticle]) -> list[tuple[int, KnownArticle]]:
     """Nearby stories whose fingerprint is within `MAX_BITS` of this text's, closest first
-    (only texts long enough to be told apart by one)."""
-    if text.chars < MIN_CHARS or text.fingerprint == 0:
+    (only texts long enough to be told apart by one; `SHORT_BITS` and the same title for
+    short ones)."""
+    if text.chars < SHORT_CHARS or text.fingerprint == 0:
         return []
     found = []
     for known in nearby:
         state = known.state
-        if state.fingerprint is None or state.text_chars < MIN_CHARS:
+        if state.fingerprint is None or state.text_chars < SHORT_CHARS:
             continue
         if abs(known.article.published_ms - text.published_ms) > WINDOW_MS:
             continue
         bits = distance(text.fingerprint, state.fingerprint)
+        short = min(text.chars, state.text_chars) < MIN_CHARS
+        if short and (bits > SHORT_BITS or folded(text.title) != folded(known.article.title)):
+            continue
         if bits <= MAX_BITS:
             found.append((bits, known))
     found.sort(key=lambda pair: (pair[0], pair[1].article.path))
