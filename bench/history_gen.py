@@ -22,26 +22,32 @@ import argparse
 import json
 import random
 from dataclasses import asdict, dataclass, field
-from email.utils import format_datetime
 from datetime import UTC, datetime
+from email.utils import format_datetime
 from pathlib import Path
 from xml.sax.saxutils import escape
 
 HOUR_MS = 3_600_000
 FEED_SIZE = 30
 
-_WORDS = (
-    "政府 官员 表示 周一 周二 今天 记者 报道 消息 人士 透露 经济 增长 放缓 贸易 谈判 代表团 会晤 "
-    "外交部 发言人 回应 问题 国际 社会 关注 局势 紧张 地区 冲突 升级 人权 组织 呼吁 释放 律师 "
-    "法院 审理 案件 判决 上诉 警方 逮捕 抗议 民众 集会 街头 要求 改革 选举 投票 结果 公布 议会 "
-    "通过 法案 预算 赤字 银行 利率 通胀 央行 货币 政策 市场 股市 下跌 上涨 投资者 担忧 企业 "
-    "工厂 停产 工人 失业 疫情 防控 措施 封锁 病例 新增 医院 疫苗 接种 专家 认为 研究 显示 数据 "
-    "科技 公司 芯片 出口 管制 制裁 美国 中国 欧盟 日本 台湾 香港 北京 上海 华盛顿 伦敦 东京 "
-    "学生 大学 教育 言论 自由 审查 网络 平台 删除 帖子 用户 账号 媒体 新闻 报纸 电视台 评论 "
-    "文章 作者 历史 记忆 纪念 事件 周年 家属 赔偿 调查 报告 发现 环境 污染 洪水 灾害 救援 "
-    "军队 演习 导弹 海域 航母 边境 谈判 协议 签署 合作 伙伴 关系 发展 未来 挑战 机遇 影响"
-).split()
-_CITIES = "北京 上海 广州 深圳 成都 武汉 西安 南京 杭州 重庆 天津 郑州 长沙 昆明 兰州".split()
+_WORDS_TEXT = (
+    "政府 官员 表示 周一 周二 今天 记者 报道 消息 人士 透露 经济 增长 "
+    "放缓 贸易 谈判 代表团 会晤 外交部 发言人 回应 问题 国际 社会 关注 "
+    "局势 紧张 地区 冲突 升级 人权 组织 呼吁 释放 律师 法院 审理 案件 "
+    "判决 上诉 警方 逮捕 抗议 民众 集会 街头 要求 改革 选举 投票 结果 "
+    "公布 议会 通过 法案 预算 赤字 银行 利率 通胀 央行 货币 政策 市场 "
+    "股市 下跌 上涨 投资者 担忧 企业 工厂 停产 工人 失业 疫情 防控 措施 "
+    "封锁 病例 新增 医院 疫苗 接种 专家 认为 研究 显示 数据 科技 公司 "
+    "芯片 出口 管制 制裁 美国 中国 欧盟 日本 台湾 香港 北京 上海 华盛顿 "
+    "伦敦 东京 学生 大学 教育 言论 自由 审查 网络 平台 删除 帖子 用户 "
+    "账号 媒体 新闻 报纸 电视台 评论 文章 作者 历史 记忆 纪念 事件 周年 "
+    "家属 赔偿 调查 报告 发现 环境 污染 洪水 灾害 救援 军队 演习 导弹 "
+    "海域 航母 边境 谈判 协议 签署 合作 伙伴 关系 发展 未来 挑战 机遇 "
+    "影响 "
+)
+_WORDS = tuple(_WORDS_TEXT.split())
+_CITIES_TEXT = "北京 上海 广州 深圳 成都 武汉 西安 南京 杭州 重庆 天津 郑州 长沙 昆明 兰州 "
+_CITIES = tuple(_CITIES_TEXT.split())
 _SERIAL = "一二三四五"
 _FOOTERS = ("feedx.top", "feedx.xyz", "feedx.best", "feedx.site")
 
@@ -154,7 +160,8 @@ def generate(
                 title = f"快讯：{city}发生{rng.randint(3, 5)}.{rng.randint(0, 9)}级地震"
                 paragraphs = [
                     f"据中国地震台网测定，{city}附近{rng.randint(1, 28)}日发生"
-                    f"{rng.randint(3, 5)}.{rng.randint(0, 9)}级地震，震源深度{rng.randint(5, 20)}公里，"
+                    f"{rng.randint(3, 5)}.{rng.randint(0, 9)}级地震，"
+                    f"震源深度{rng.randint(5, 20)}公里，"
                     "暂无人员伤亡报告。"
                 ]
             elif roll < 0.20:
@@ -166,7 +173,8 @@ def generate(
                     f"{rng.choice(['上涨', '下跌'])}{rng.randint(1, 99) / 10}%，成交额"
                     f"{rng.randint(3000, 9000)}亿元。分析人士表示，市场情绪受到政策预期和外部"
                     "环境的影响，投资者对经济增长放缓的担忧仍然存在，短期内市场可能继续震荡。"
-                    f"深证成指收于{rng.randint(9000, 12000)}点，创业板指收于{rng.randint(1800, 2600)}"
+                    f"深证成指收于{rng.randint(9000, 12000)}点，"
+                    f"创业板指收于{rng.randint(1800, 2600)}"
                     "点。北向资金净流入" + f"{rng.randint(1, 90)}亿元。" * 1
                 ] * 2
             elif roll < 0.25:

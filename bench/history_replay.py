@@ -220,8 +220,8 @@ def main() -> None:
     parser.add_argument("--tmp", type=Path, default=None)
     parser.add_argument("--exe", default=str(HERE.parent / ".venv" / "bin" / "newsmirror"))
     args = parser.parse_args()
-    from runner import run_checked
     from report import save_markdown
+    from runner import run_checked
 
     temp = Path(tempfile.mkdtemp(dir=args.tmp, prefix="newsmirror-replay-"))
     try:
