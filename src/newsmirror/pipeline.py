@@ -487,7 +487,8 @@ def process_source(
     except ParseError as exc:
         return SourceOutcome(site.slug, fetched, error_kind=exc.kind, error=str(exc))
     try:
-        written, notes, owed, updates = _archive_new(mirror, index, site, fetched, feed, asking)
+        archived = _archive_new(mirror, index, site, fetched, feed, asking)
+        written, notes, owed, updates, seen_again = archived
     except OSError as exc:
         return SourceOutcome(site.slug, fetched, error_kind="write", error=f"cannot write: {exc}")
     return SourceOutcome(
@@ -499,6 +500,7 @@ def process_source(
         notes=notes,
         owed=tuple(owed),
         updates=tuple(updates),
+        seen_again=tuple(seen_again),
     )
 
 
@@ -516,11 +518,11 @@ def _archive_new(
     fetched: Fetched,
     feed: ParsedFeed,
     asking: Asking,
-) -> tuple[list[ArchivedArticle], tuple[str, ...], list[Enrichment], list[StoryUpdate]]:
+) -> tuple[list[ArchivedArticle], tuple[str, ...], list[Enrichment], list[StoryUpdate], list[str]]:
     """Write the feed's new items and follow its known ones (edits, re-issues, copies in
     another script, removals); (what was written, notes on skipped items and cut bodies, the
-    work owed on articles: pages to read, pictures to mirror, and what the index must record
-    of stories)."""
+    work owed on articles: pages to read, pictures to mirror, what the index must record of
+    stories, and the paths of stories seen again as they were)."""
     feed_url = fetched.final_url or fetched.url  # relative links are relative to this
     zone = feed_zone_minutes(site, feed.language)
     candidates, skipped = [], Counter()
@@ -565,7 +567,7 @@ def _archive_new(
     tracker.dropouts(_last_seen(index, site), [c.article.published_ms for c in candidates])
     owed = list(tracker.owed)
     if not fresh:
-        return [], notes, owed, tracker.updates
+        return [], notes, owed, tracker.updates, tracker.seen
     notes += cut_notes(Counter(c.cut for c in fresh if c.cut))
     offset = mirror.config.offset_minutes
     wanted = [date_path(site.slug, c.article.published_ms, c.key_hash, offset) for c in fresh]
@@ -574,13 +576,13 @@ def _archive_new(
     variants = placed_variants(variants, placed)
     archived = [with_variant(_archived(site, path, c), variants) for path, c in placed]
     if asking.dry:
-        return archived, notes, [], []
+        return archived, notes, [], [], []
     owed += [item for path, c in placed if (item := owe(path, c))]
     updates = tracker.updates + tracker.written(placed, variants)
     index.add_pending(archived)  # journal first: a crash after this leaves nothing unknown
     for path, candidate in placed:
         mirror.writer.write(path, article_format.render(candidate.article))
-    return archived, notes, owed, updates
+    return archived, notes, owed, updates, tracker.seen
 
 
 def _record_stories(index: Store, outcome: SourceOutcome, now_ms: int) -> None:
@@ -588,6 +590,7 @@ def _record_stories(index: Store, outcome: SourceOutcome, now_ms: int) -> None:
     transaction). A feed read in full marks when, for the next reading's dropped stories."""
     for update in outcome.updates:
         _record_update(index, update, outcome.slug)
+    index.mark_seen(outcome.seen_again, now_ms)
     if outcome.ok and outcome.seen and not outcome.unchanged:
         index.set_meta(f"seen:{outcome.slug}", str(now_ms))
 

@@ -239,8 +239,10 @@ class SourceOutcome:
     notes: tuple[str, ...] = ()
     # Work owed on the articles written: pages to read, pictures to mirror.
     owed: tuple[Enrichment, ...] = ()
-    # What the feed told of stories archived before (and the state of those written now).
+    # What the feed told of stories archived before (and the state of those written now),
+    # and the stories it held as they were (seen again, nothing else to record).
     updates: tuple[StoryUpdate, ...] = ()
+    seen_again: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:

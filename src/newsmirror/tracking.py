@@ -23,6 +23,7 @@ from newsmirror.clean.text import js_trim
 from newsmirror.config import Site
 from newsmirror.decide import stories
 from newsmirror.errors import ArticleFormatError
+from newsmirror.publish.versions import paragraphs
 from newsmirror.records import (
     ArchivedArticle,
     Article,
@@ -132,6 +133,7 @@ class Tracker:
         self.updates: list[StoryUpdate] = []
         self.owed: list[Enrichment] = []
         self.sent: dict[str, str] = {}  # raw hashes of the items, by key hash, before cleaning
+        self.seen: list[str] = []  # stories seen again as they were (their `seen_ms` is now)
         self.present: set[str] = set()
 
     # --- known items ----------------------------------------------------------------
@@ -156,7 +158,12 @@ class Tracker:
         sent = self.sent[candidate.key_hash]
         row = found.article if change is not None else None  # back: its pages change
         if by_alias or sent == found.state.entry_hash:
-            self.updates.append(StoryUpdate(replace(state, entry_hash=sent), row, change=change))
+            if change is None and found.state.entry_hash is not None:
+                self.seen.append(found.article.path)  # the common case: only seen again
+            else:
+                self.updates.append(
+                    StoryUpdate(replace(state, entry_hash=sent), row, change=change)
+                )
             return
         ready = self.prepare(candidate)
         new_hash = body_hash(ready.article.body)
@@ -264,11 +271,11 @@ class Tracker:
             ready.article.body if "body" in changed else old.body,
         )
         old_hash = found.state.text_hash or body_hash(old.body)
-        earlier = self.index.versions(path)
+        earlier = self.index.version_count(path)
         seen = found.state.edited_ms or found.state.archived_ms or found.article.published_ms
         version = Version(
             path,
-            len(earlier) + 1,
+            earlier + 1,
             seen,
             self.now_ms,
             changed,
@@ -332,7 +339,10 @@ class Tracker:
         """Stories the last reading saw that this one does not, though older items stay."""
         if last_seen_ms is None:
             return
-        before = self.index.seen_at(self.site.slug, last_seen_ms)
+        missing = [
+            p for p in self.index.seen_at(self.site.slug, last_seen_ms) if p not in self.present
+        ]
+        before = self.index.known_paths(missing) if missing else []
         for gone in stories.dropped(before, self.present, feed_published):
             state = stories.removed(gone.state, self.now_ms, "feed", None)
             change = Change(
@@ -348,15 +358,27 @@ class Tracker:
 
 def body_change(old: str, new: str) -> tuple[int, int]:
     """(characters added, characters removed) between two bodies' visible texts, white
-    space not counted."""
-    a, b = ("".join(story_text(body).split()) for body in (old, new))
+    space not counted: paragraphs compared first, characters only within those that differ
+    (a long body costs little)."""
+    a, b = ([_solid(p) for p in paragraphs(body)] for body in (old, new))
     added = deleted = 0
     for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
-        if op in ("replace", "delete"):
-            deleted += i2 - i1
-        if op in ("replace", "insert"):
-            added += j2 - j1
+        if op == "replace":
+            x, y = "".join(a[i1:i2]), "".join(b[j1:j2])
+            for op2, k1, k2, m1, m2 in difflib.SequenceMatcher(
+                None, x, y, autojunk=False
+            ).get_opcodes():
+                deleted += k2 - k1 if op2 in ("replace", "delete") else 0
+                added += m2 - m1 if op2 in ("replace", "insert") else 0
+        elif op == "delete":
+            deleted += sum(len(p) for p in a[i1:i2])
+        elif op == "insert":
+            added += sum(len(p) for p in b[j1:j2])
     return added, deleted
+
+
+def _solid(text: str) -> str:
+    return "".join(text.split())
 
 
 def _unplaced(candidate: Candidate, text: stories.StoryText) -> KnownArticle:

@@ -548,14 +548,14 @@ class SqliteStore:
                 found.append(_known(row))
         return found
 
-    def seen_at(self, site: str, seen_ms: int) -> list[KnownArticle]:
-        """The site's articles the pass at `seen_ms` saw in its feed."""
+    def seen_at(self, site: str, seen_ms: int) -> list[str]:
+        """The paths of the site's articles the pass at `seen_ms` saw in its feed."""
         rows = self.db.execute(
-            "SELECT path FROM story_state WHERE seen_ms=? AND path IN"
-            " (SELECT path FROM articles WHERE site=?)",
+            "SELECT s.path FROM story_state s JOIN articles a ON a.path = s.path"
+            " WHERE s.seen_ms=? AND a.site=?",
             (seen_ms, site),
         )
-        return self.known_paths([row[0] for row in rows])
+        return [row[0] for row in rows]
 
     def published_between(self, site: str, start_ms: int, end_ms: int) -> list[KnownArticle]:
         """The site's stories (no variants) published in [start_ms, end_ms)."""
@@ -585,7 +585,7 @@ class SqliteStore:
         self.db.executemany(
             f"INSERT OR REPLACE INTO story_state ({_STATE_FIELDS})"
             f" VALUES ({', '.join('?' * len(names))})",
-            (astuple(state) for state in states),
+            (tuple(getattr(state, name) for name in names) for state in states),
         )
 
     def mark_seen(self, paths: Iterable[str], seen_ms: int) -> None:
@@ -609,6 +609,10 @@ class SqliteStore:
             f" VALUES ({', '.join('?' * len(row))})",
             row,
         )
+
+    def version_count(self, path: str) -> int:
+        (count,) = self.db.execute("SELECT COUNT(*) FROM versions WHERE path=?", (path,)).fetchone()
+        return count
 
     def versions(self, path: str) -> list[Version]:
         """An article's earlier texts, oldest first."""
