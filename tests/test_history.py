@@ -128,6 +128,12 @@ def test_a_reissue_under_a_new_guid_and_link_is_the_same_story(tmp_path, feed_se
     _run(root)  # the re-issue again: known by its new identity now
     with _store(root) as store:
         assert len(store.changes("a", 10)) == 1 and len(_files(root)) == 2
+    for link in ("https://example.org/a/1.html", "https://example.org/a/1-reissued.html"):
+        assert main(["-C", str(root), "history", link]) == 0  # either link names it
+    old_link = rss_item(2, link="https://example.org/a/1.html", body=LONG, date=DAY.format(h=1))
+    _serve(feed_server, rss_item(0, date=DAY.format(h=0)), old_link)
+    _run(root)  # the first link again, under yet another guid: still the same story
+    assert len(_files(root)) == 2
 
 
 def test_serial_parts_and_look_alike_briefs_stay_apart(tmp_path, feed_server):

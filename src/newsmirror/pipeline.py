@@ -603,8 +603,8 @@ def _record_update(index: Store, update: StoryUpdate, site: str) -> None:
         index.add_version(update.version)
     if update.change is not None:
         index.add_change(update.change)
-    if update.alias is not None:
-        index.add_alias(site, update.alias[0], update.alias[1], update.state.path)
+    for kind, value in update.aliases:
+        index.add_alias(site, kind, value, update.state.path)
 
 
 def _owe_pages(index: Store, config: Config, updates: Sequence[StoryUpdate]) -> None:

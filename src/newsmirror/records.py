@@ -209,13 +209,14 @@ class Change:
 class StoryUpdate:
     """What a pass learned about one archived story, for the index to record (a file that
     changed is written already): its state, and after an edit its new row, the version it
-    replaced, the change to list, and the identity (key hash, link key) that also names it now."""
+    replaced, the change to list, and the identities that also name it now."""
 
     state: StoryState
     article: ArchivedArticle | None = None
     version: Version | None = None
     change: Change | None = None
-    alias: tuple[str, str] | None = None
+    # Identities that name it now besides its own row's: ("k", key hash) or ("l", link key).
+    aliases: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

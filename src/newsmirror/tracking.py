@@ -178,7 +178,7 @@ class Tracker:
         if not changed:
             self.updates.append(StoryUpdate(replace(state, text_hash=new_hash), row, change=change))
             return
-        self.updates.append(self._edit(found, state, ready, changed, new_hash, None))
+        self.updates.append(self._edit(found, state, ready, changed, new_hash))
 
     # --- unknown items --------------------------------------------------------------
 
@@ -243,8 +243,8 @@ class Tracker:
             changed = (*changed, "link")  # a new guid under the same link is a new identity
         sent = self.sent.get(candidate.key_hash, raw_hash(candidate))
         state = replace(known.state, seen_ms=self.now_ms, entry_hash=sent)
-        alias = (candidate.key_hash, candidate.link_key)
-        self.updates.append(self._edit(known, state, candidate, changed, new_hash, alias))
+        aliases = (("k", candidate.key_hash),)  # its new guid (the new link is the row's)
+        self.updates.append(self._edit(known, state, candidate, changed, new_hash, aliases))
 
     # --- edits ----------------------------------------------------------------------
 
@@ -255,7 +255,7 @@ class Tracker:
         ready: Candidate,
         changed: tuple[str, ...],
         new_hash: str,
-        alias: tuple[str, str] | None,
+        aliases: tuple[tuple[str, str], ...] = (),
     ) -> StoryUpdate:
         """Rewrite the article in place with what changed (a title edit keeps the body the
         file has, which may be a page's full text), and keep the text it replaces."""
@@ -309,8 +309,8 @@ class Tracker:
             if "link" in changed and ready.link_key
             else found.article.link_key,
         )
-        if "link" in changed and alias is None:
-            alias = (found.article.key_hash, found.article.link_key)  # the old link still names it
+        if "link" in changed and found.article.link_key and row.link_key != found.article.link_key:
+            aliases = (*aliases, ("l", found.article.link_key))  # the old link still names it
         text = story_text(new.body)  # the story as it reads now, for its next re-issue
         state = replace(
             state,
@@ -320,7 +320,7 @@ class Tracker:
             text_chars=len("".join(text.split())),
             traditional=is_traditional(new.title + text),
         )
-        return StoryUpdate(state, row, version, change, alias)
+        return StoryUpdate(state, row, version, change, aliases)
 
     def written(
         self, placed: Sequence[tuple[str, Candidate]], variants: dict[str, str]

@@ -32,8 +32,8 @@ def events_of(update: StoryUpdate) -> list[dict]:
         event: dict = {"event": update.change.kind, **asdict(update.change)}
         if update.version is not None:
             event["version"] = asdict(update.version)
-        if update.alias is not None:
-            event["alias"] = list(update.alias)
+        if update.aliases:
+            event["aliases"] = [list(alias) for alias in update.aliases]
         found.append(event)
     written_now = update.article is None and state.archived_ms == state.seen_ms
     if state.variant_of is not None and written_now and not found:  # a copy, new this pass
@@ -100,8 +100,8 @@ def replay(store: Store, root: Path, everything: bool = True) -> int:
                 v = dict(event["version"])
                 v["changed"] = tuple(v["changed"])
                 store.add_version(Version(**v))
-            if "alias" in event:
-                store.add_alias(article.site, event["alias"][0], event["alias"][1], path)
+            for kind, value in event.get("aliases", []):
+                store.add_alias(article.site, kind, value, path)
             state = replace(state, edited_ms=change.ms)
         elif kind == "removed":
             state = replace(

@@ -596,10 +596,13 @@ class SqliteStore:
             ((path, seen_ms) for path in paths),
         )
 
-    def add_alias(self, site: str, key_hash: str, link_key: str, path: str) -> None:
-        """Another identity (a re-issue's guid and link) of the article at `path`."""
-        rows = [(site, "k", key_hash, path)] + ([(site, "l", link_key, path)] if link_key else [])
-        self.db.executemany("INSERT OR REPLACE INTO aliases VALUES (?, ?, ?, ?)", rows)
+    def add_alias(self, site: str, kind: str, value: str, path: str) -> None:
+        """Another identity of the article at `path`: ("k", a key hash) or ("l", a link key),
+        a re-issue's or a link it had before an edit."""
+        if value:
+            self.db.execute(
+                "INSERT OR REPLACE INTO aliases VALUES (?, ?, ?, ?)", (site, kind, value, path)
+            )
 
     def add_version(self, version: Version) -> None:
         row = astuple(version)
