@@ -21,7 +21,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from filler import write_filler  # noqa: E402
+from filler import file_sites, write_filler  # noqa: E402
 from report import save_markdown  # noqa: E402
 from runner import run_checked  # noqa: E402
 
@@ -73,11 +73,7 @@ def main() -> None:
         feeds = temp / "feeds"
         feeds.mkdir()
         slugs = [f"s{n:02d}" for n in range(args.sites)]
-        sites = "".join(
-            f'\n[[site]]\nname = "站点{n:02d}"\nslug = "{slug}"\n'
-            f'url = "{(feeds / f"{slug}.xml").as_uri()}"\nfulltext = false\n'
-            for n, slug in enumerate(slugs)
-        )
+        sites = file_sites(feeds, slugs)
         base = temp / "base"
         base.mkdir()
         (base / "newsmirror.toml").write_text(f"[mirror]\nlist_size = 300\n{sites}", "utf-8")

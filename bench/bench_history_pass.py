@@ -21,6 +21,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+from filler import file_sites  # noqa: E402
 from report import save_markdown  # noqa: E402
 from runner import run_checked  # noqa: E402
 
@@ -73,11 +74,7 @@ def main() -> None:
         feeds = temp / "feeds"
         feeds.mkdir()
         slugs = [f"s{n:02d}" for n in range(args.sites)]
-        sites = "".join(
-            f'\n[[site]]\nname = "站点{n:02d}"\nslug = "{slug}"\n'
-            f'url = "{(feeds / f"{slug}.xml").as_uri()}"\nfulltext = false\n'
-            for n, slug in enumerate(slugs)
-        )
+        sites = file_sites(feeds, slugs)
         _feeds(feeds, slugs, args.per_feed, 0, args.changed)
         mirrors = {}
         for label, exe in (("before", args.before), ("after", args.after)):

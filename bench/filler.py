@@ -43,3 +43,13 @@ def write_filler(
         name = time.strftime("%H%M%S", local) + f"-{digest}.md"
         (day / name).write_text(article_text(ms, f"填充文章 {slug} {k}", link), encoding="utf-8")
     return count
+
+
+def file_sites(feeds: Path, slugs: list[str]) -> str:
+    """`[[site]]` tables of sources read from `feeds/<slug>.xml` (file URLs), named 站点NN,
+    reading no article pages."""
+    return "".join(
+        f'\n[[site]]\nname = "站点{n:02d}"\nslug = "{slug}"\n'
+        f'url = "{(feeds / f"{slug}.xml").as_uri()}"\nfulltext = false\n'
+        for n, slug in enumerate(slugs)
+    )

@@ -6,11 +6,11 @@ removals with their evidence (gone from the feed, or the HTTP status of the link
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Sequence
 
 from newsmirror.config import Site
 from newsmirror.publish.pages import LISTS, RULE, list_title, page_link
+from newsmirror.publish.versions import marked_diff
 from newsmirror.records import Change
 from newsmirror.store.layout import local_time
 
@@ -33,17 +33,7 @@ def history_url(public_url: str, path: str) -> str:
 
 def title_diff(old: str, new: str) -> str:
     """The title's edit inline, character by character: ~~removed~~ and **added**."""
-    parts = []
-    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
-    for op, i1, i2, j1, j2 in matcher.get_opcodes():
-        if op == "equal":
-            parts.append(_inline(old[i1:i2]))
-            continue
-        if i2 > i1:
-            parts.append(f"~~{_inline(old[i1:i2])}~~")
-        if j2 > j1:
-            parts.append(f"**{_inline(new[j1:j2])}**")
-    return "".join(parts)
+    return marked_diff(list(old), list(new), "~~{}~~", "**{}**", _inline)
 
 
 _MARKDOWN = str.maketrans({c: f"\\{c}" for c in "[]*~_`\\"} | {"\n": " ", "\r": " "})

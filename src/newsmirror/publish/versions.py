@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import html
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from newsmirror.records import Article, KnownArticle, Version
@@ -81,16 +81,29 @@ def paragraphs(body: str) -> list[str]:
 
 def inline_diff(old: str, new: str) -> str:
     """`old` turned into `new`, token by token: [-removed-] and {+added+}."""
-    a, b = _TOKEN.findall(old), _TOKEN.findall(new)
+    return marked_diff(_TOKEN.findall(old), _TOKEN.findall(new), "[-{}-]", "{{+{}+}}")
+
+
+def marked_diff(
+    old: Sequence[str],
+    new: Sequence[str],
+    removed: str,
+    added: str,
+    show: Callable[[str], str] = str,
+) -> str:
+    """`old` turned into `new` (sequences of tokens: characters, words), each run that
+    changed put into its template (`removed`, `added`: "{}" stands for the run), every run
+    written through `show`."""
     parts = []
-    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
         if op == "equal":
-            parts.append("".join(a[i1:i2]))
+            parts.append(show("".join(old[i1:i2])))
             continue
         if i2 > i1:
-            parts.append(f"[-{''.join(a[i1:i2])}-]")
+            parts.append(removed.format(show("".join(old[i1:i2]))))
         if j2 > j1:
-            parts.append(f"{{+{''.join(b[j1:j2])}+}}")
+            parts.append(added.format(show("".join(new[j1:j2]))))
     return "".join(parts)
 
 
