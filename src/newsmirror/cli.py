@@ -24,10 +24,14 @@ if TYPE_CHECKING:  # the command modules are imported by the commands that need 
     from newsmirror.config import Config
     from newsmirror.decide.health import SourceHealth
     from newsmirror.enrich.stage import EnrichReport
+    from newsmirror.mirror import Mirror
     from newsmirror.pipeline import PassReport
+    from newsmirror.records import Article, KnownArticle, Version
+    from newsmirror.search.sqlite import SqliteSearch
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED, EXIT_STALE = 0, 1, 2, 3, 4
 EXIT_SOURCES_FAILED, EXIT_NOT_PUSHED, EXIT_INTERRUPTED = 5, 6, 130
+EXIT_NOTHING_FOUND = 1  # search: no article matches (as grep says it)
 
 
 def _common_options(defaults: bool) -> argparse.ArgumentParser:
@@ -177,6 +181,14 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         help="two version numbers (default: the one before the current, and the current)",
     )
+
+    search = command("search", "find articles by words of their title or text")
+    search.add_argument("query", metavar="QUERY", help='words (美国, WHO 报告), a "phrase"')
+    search.add_argument("--site", metavar="SLUG", help="only this source's articles")
+    search.add_argument("--since", metavar="DATE", help="published on or after (YYYY-MM-DD)")
+    search.add_argument("--until", metavar="DATE", help="published before (YYYY-MM-DD)")
+    search.add_argument("--limit", type=int, default=20, metavar="N", help="at most N (20)")
+    search.add_argument("--json", action="store_true", help="print JSON")
 
     demo = command("demo", "build a mirror of bundled sample feeds (offline)")
     demo.add_argument("target", metavar="DIR", help="a new directory for the demo mirror")
@@ -726,7 +738,9 @@ def cmd_export_opml(root: Path, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _article_versions(root: Path, name: str):
+def _article_versions(
+    root: Path, name: str
+) -> tuple[Mirror, KnownArticle, list[Version], Article]:
     """The article `name` names (a path in the mirror, or a link) with its versions and its
     file's text; a NewsmirrorError naming it when there is no such article."""
     from newsmirror.clean.urls import link_key, normalize_url
@@ -805,7 +819,97 @@ def cmd_diff(root: Path, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _day_ms(value: str | None, offset_minutes: int, flag: str) -> int | None:
+    """Midnight of a YYYY-MM-DD day in the mirror's zone, as epoch ms."""
+    import datetime
+
+    if value is None:
+        return None
+    try:
+        day = datetime.date.fromisoformat(value)
+    except ValueError:
+        raise NewsmirrorError(f"{flag} must be a date as YYYY-MM-DD, not {value!r}") from None
+    zone = datetime.timezone(datetime.timedelta(minutes=offset_minutes))
+    return int(datetime.datetime(day.year, day.month, day.day, tzinfo=zone).timestamp() * 1000)
+
+
+def open_search_index(mirror: Mirror, quiet: bool = False) -> SqliteSearch:
+    """The mirror's search index, built first (with progress) when it has none, and brought
+    up to the archive."""
+    from newsmirror.display import progress_line
+    from newsmirror.search.sync import sync
+
+    index, _ = mirror.fresh_index()
+    search = mirror.open_search()
+    first = search.count() == 0
+    with index, progress_line("indexing for search", quiet or not first) as show:
+        done = sync(mirror.root, index, search, show)
+    if first and done and not quiet:
+        print(f"Indexed {plural(done, 'article')} for search.", file=sys.stderr)
+    return search
+
+
+def cmd_search(root: Path, args: argparse.Namespace) -> int:
+    import json
+
+    from newsmirror.mirror import Mirror
+    from newsmirror.search.base import Query
+    from newsmirror.search.sync import snippet
+    from newsmirror.store.layout import local_time
+
+    mirror = Mirror.open(root)
+    offset = mirror.config.offset_minutes
+    if args.limit < 1:
+        raise NewsmirrorError("--limit must be 1 or more")
+    if args.site and mirror.config.site(args.site) is None:
+        raise NewsmirrorError(f"--site: no source has the slug {args.site!r}")
+    query = Query(
+        args.query,
+        site=args.site,
+        since_ms=_day_ms(args.since, offset, "--since"),
+        until_ms=_day_ms(args.until, offset, "--until"),
+        limit=args.limit,
+    )
+    with mirror.lock(), open_search_index(mirror, quiet=args.json or args.verbosity < 0) as search:
+        results = search.search(query)
+    names = {site.slug: site.name for site in mirror.config.sites}
+    found = [
+        {
+            "path": hit.path,
+            "site": hit.site,
+            "site_name": names.get(hit.site, hit.site),
+            "published": local_time(hit.published_ms, offset).isoformat(timespec="minutes"),
+            "title": hit.title,
+            "mark": hit.mark,
+            "in_title": hit.in_title,
+            "snippet": snippet(root, hit.path, results.terms),
+        }
+        for hit in results.hits
+    ]
+    if args.json:
+        print(
+            json.dumps(
+                {"query": args.query, "results": found, "more": results.more},
+                ensure_ascii=False,
+                indent=1,
+            )
+        )
+    else:
+        for item in found:
+            mark = f" {item['mark']}" if item["mark"] else ""
+            print(
+                f"{item['published'].replace('T', ' ')}  {item['site_name']}  {item['title']}{mark}"
+            )
+            print(f"  {item['path']}")
+            if item["snippet"]:
+                print(f"  {item['snippet']}")
+        more = "; more with a higher --limit" if results.more else ""
+        print(f"{plural(len(found), 'result')} for {args.query}{more}.")
+    return EXIT_OK if found else EXIT_NOTHING_FOUND
+
+
 COMMANDS = {
+    "search": cmd_search,
     "history": cmd_history,
     "diff": cmd_diff,
     "init": cmd_init,

@@ -8,11 +8,12 @@ summary, `-v` adds sources with nothing new and timings.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import IO
 
 from newsmirror.config import Config
@@ -197,3 +198,26 @@ def wants_live(stream: IO[str], verbosity: int) -> bool:
         return stream.isatty()
     except (AttributeError, ValueError):
         return False
+
+
+@contextlib.contextmanager
+def progress_line(
+    what: str, quiet: bool = False, stream: IO[str] | None = None
+) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar for long work ("indexing for search: 12,000 of 100,000") on a terminal,
+    nothing elsewhere or when `quiet`; yields the function to call with (done, total)."""
+    stream = stream or sys.stderr
+    if quiet or not wants_live(stream, 0):
+        yield lambda done, total: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    columns = (f"{what}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=Console(file=stream), transient=True) as bar:
+        task = bar.add_task(what, total=None)
+
+        def show(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield show

@@ -14,6 +14,8 @@ from newsmirror.config import Config
 from newsmirror.errors import MirrorError
 from newsmirror.publish.site import Pages
 from newsmirror.repo import git, lock
+from newsmirror.search.sqlite import SqliteSearch
+from newsmirror.search.sync import SEARCH_NAME
 from newsmirror.store import rebuild
 from newsmirror.store.files import AtomicWriter
 from newsmirror.store.layout import ARTICLES, folder_of
@@ -96,6 +98,14 @@ class Mirror:
             raise MirrorError(f"cannot write to the archive {folder}: {exc.strerror}") from exc
 
     # --- index ---------------------------------------------------------------------------
+
+    @property
+    def search_path(self) -> Path:
+        return self.state_dir / SEARCH_NAME
+
+    def open_search(self) -> SqliteSearch:
+        """The search index (derived, like the store; made empty when there is none)."""
+        return SqliteSearch(self.search_path)
 
     def open_index(self) -> SqliteStore:
         self._ensure_state_dir()

@@ -57,6 +57,7 @@ from newsmirror.records import (
 )
 from newsmirror.repo import git, remote
 from newsmirror.repo.remote import PushResult
+from newsmirror.search.sync import SEARCH_TODO, sync
 from newsmirror.store import article as article_format
 from newsmirror.store import files, history, rebuild, recovery
 from newsmirror.store.base import Store
@@ -125,6 +126,7 @@ def run_pass(
             found = healths(mirror.config, store, now_ms)
             observer(Stage("pages"))
             changed = mirror.pages.owed(store, found, now_ms)
+            _update_search(mirror, store, notes)
             is_repo = commit and _can_commit(mirror.root, notes)
             committed, heartbeat = False, False
             if is_repo:
@@ -255,6 +257,20 @@ def _enrich(
         return None
 
 
+def _update_search(mirror: Mirror, store: Store, notes: list[str]) -> None:
+    """Index what this pass wrote or changed, when the mirror has a search index (`search`,
+    `serve` and `site` make it on first use); a failure costs the search, not the pass."""
+    if not mirror.search_path.exists():
+        with store.transaction():  # the first build will index everything anyway
+            store.clear_todo(SEARCH_TODO, store.todo(SEARCH_TODO))
+        return
+    try:
+        with mirror.open_search() as search:
+            sync(mirror.root, store, search)
+    except Exception as exc:
+        notes.append(f"updating the search index failed ({type(exc).__name__}: {exc})")
+
+
 def _recheck(mirror: Mirror, store: Store, notes: list[str], observer: Observer) -> None:
     """Check recent articles' links for removals; like enriching, it never costs the pass."""
     config = mirror.config
@@ -375,6 +391,7 @@ def _archive_all(
         index.add_todo(MONTH_TODO, months_owed(written, config.offset_minutes))
         index.add_todo(DAY_TODO, days_owed(written, config.offset_minutes))
         index.add_todo("commit", (a.path for a in written))
+        index.add_todo(SEARCH_TODO, (a.path for a in written))
     return outcomes + waiting
 
 
@@ -615,6 +632,7 @@ def _owe_pages(index: Store, config: Config, updates: Sequence[StoryUpdate]) -> 
     index.add_todo(MONTH_TODO, months_owed(touched, config.offset_minutes))
     index.add_todo(DAY_TODO, days_owed(touched, config.offset_minutes))
     index.add_todo("commit", (a.path for a in touched))
+    index.add_todo(SEARCH_TODO, (a.path for a in touched))
 
 
 _NOTHING_KNOWN = Known(frozenset(), frozenset())  # (known items are sorted out before)

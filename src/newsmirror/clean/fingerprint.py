@@ -73,6 +73,11 @@ def _simplified() -> Callable[[str], str]:
     return opencc.OpenCC("t2s").convert
 
 
+def to_simplified(text: str) -> str:
+    """Text with Traditional characters in their Simplified forms (OpenCC)."""
+    return _simplified()(text)
+
+
 def folded(text: str) -> str:
     """Text as compared across copies: Simplified characters, lower case, no white space or
     punctuation."""

@@ -1,0 +1,107 @@
+"""Keeping the search index up to the archive: a full build when there is none (or too many
+ghosts), and afterwards only the articles a pass wrote, edited or marked (`SEARCH_TODO`).
+Copies in another script are not indexed: their story is, and folding finds either spelling.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+
+from newsmirror.errors import ArticleFormatError
+from newsmirror.publish.versions import paragraphs
+from newsmirror.records import KnownArticle
+from newsmirror.search.base import SearchDoc
+from newsmirror.search.sqlite import SqliteSearch
+from newsmirror.search.text import fold
+from newsmirror.store import article as article_format
+from newsmirror.store.base import Store
+
+SEARCH_TODO = "search"
+SEARCH_NAME = "search.sqlite"
+_BATCH = 500
+
+
+def mark_of(known: KnownArticle) -> str:
+    if known.state.removed_ms is not None:
+        return "✗"
+    return "✎" if known.state.edited_ms is not None else ""
+
+
+def docs_for(root: Path, found: Sequence[KnownArticle]) -> Iterator[SearchDoc]:
+    """The search docs of these articles, read from their files (a file gone or not ours is
+    left out)."""
+    for known in found:
+        article = known.article
+        if article.variant_of is not None:
+            continue
+        full = os.path.join(root, article.path)
+        try:
+            info = os.stat(full)
+            with open(full, encoding="utf-8") as handle:
+                parsed = article_format.parse(handle.read())
+        except (OSError, UnicodeDecodeError, ArticleFormatError):
+            continue
+        yield SearchDoc(
+            article.path,
+            article.site,
+            article.published_ms,
+            parsed.title,
+            "\n".join(paragraphs(parsed.body)),
+            mark_of(known),
+            f"{info.st_mtime_ns}|{info.st_size}",
+        )
+
+
+def sync(
+    root: Path,
+    store: Store,
+    index: SqliteSearch,
+    progress: Callable[[int, int], None] = lambda done, total: None,
+) -> int:
+    """Bring the index up to the store; the articles indexed."""
+    if index.count() == 0 or index.needs_rebuild():
+        index.clear()
+        paths = sorted(store.all_paths())
+    else:
+        paths = sorted(set(store.todo(SEARCH_TODO)))
+    done = 0
+    gone = set(paths)
+    for start in range(0, len(paths), _BATCH):
+        found = store.known_paths(paths[start : start + _BATCH])
+        gone -= {k.article.path for k in found}
+        index.put(docs_for(root, found))
+        done += len(found)
+        progress(min(start + _BATCH, len(paths)), len(paths))
+    if gone:
+        index.remove(gone)
+    with store.transaction():
+        store.clear_todo(SEARCH_TODO, paths)
+    return done
+
+
+def snippet(root: Path, path: str, terms: Sequence[str], width: int = 60) -> str:
+    """A piece of the article's text around the first term found, terms in 【】."""
+    try:
+        parsed = article_format.parse((root / path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ArticleFormatError):
+        return ""
+    text = " ".join(paragraphs(parsed.body))
+    folded = fold(text)
+    if len(folded) != len(text):  # (a fold that changed lengths: positions do not carry)
+        folded = text.casefold() if len(text.casefold()) == len(text) else text
+    spots = [i for term in terms if (i := folded.find(term)) >= 0]
+    start = max(0, min(spots) - width // 3) if spots else 0
+    piece, folded_piece = text[start : start + width], folded[start : start + width]
+    marked, i = [], 0
+    while i < len(piece):
+        term = next((t for t in terms if t and folded_piece.startswith(t, i)), None)
+        if term:
+            marked.append(f"【{piece[i : i + len(term)]}】")
+            i += len(term)
+        else:
+            marked.append(piece[i])
+            i += 1
+    more = "…" if start + width < len(text) else ""
+    return ("…" if start else "") + "".join(marked) + more

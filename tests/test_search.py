@@ -1,0 +1,133 @@
+"""Search: the index's tokens and queries, the contract of a search index, and the `search`
+command on a real mirror."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from conftest import rss, rss_item, write_config
+from newsmirror.cli import main
+from newsmirror.search.base import Query, SearchDoc, SearchIndex
+from newsmirror.search.sqlite import SqliteSearch
+from newsmirror.search.text import parse_query, tokens
+
+DOCS = [
+    SearchDoc(
+        "a/1.md", "a", 1_000, "美国总统发表讲话", "拜登周一在白宫发表讲话。WHO 报告显示疫情好转。"
+    ),
+    SearchDoc(
+        "a/2.md", "a", 2_000, "香港选举", "香港立法會選舉結果公布，reporters 关注美国的态度。"
+    ),
+    SearchDoc("b/3.md", "b", 3_000, "臺灣新聞", "台湾地区今天天气晴朗，气温二十度。"),
+    SearchDoc("b/4.md", "b", 4_000, "美国经济", "美国经济增长放缓。", mark="✎"),
+]
+
+
+def test_cjk_runs_become_pairs_and_latin_words_stay_words():
+    assert tokens("美国总统 WHO报告 Reports") == ["美国", "国总", "总统", "who", "报告", "reports"]
+    assert tokens("臺灣") == ["台湾"]  # folded to Simplified
+    assert tokens("天") == ["天"]
+    assert parse_query("美国总统").expression == '"美国 国总 总统"'
+    assert parse_query("WHO 报告").expression == '"who"* AND "报告"'
+    assert parse_query('"WHO 报告"').expression == '"who 报告"'
+    assert parse_query("  ，。 ") is None
+
+
+Factory = Callable[[], SearchIndex]
+
+
+def _contract(make: Factory) -> None:
+    index = make()
+    try:
+        index.put(DOCS)
+        paths = lambda q, **kw: [h.path for h in index.search(Query(q, **kw)).hits]  # noqa: E731
+        assert paths("美国") == ["b/4.md", "a/1.md", "a/2.md"]  # titles first, newest first
+        assert paths("美國") == paths("美国")  # Traditional finds Simplified
+        assert paths("立法会") == ["a/2.md"] and paths("台灣") == ["b/3.md"]
+        assert paths("美国总统") == ["a/1.md"] and paths("总统美国") == []
+        assert paths("WHO 报告") == ["a/1.md"] and paths("repo") == ["a/2.md"]
+        assert paths('"白宫发表"') == ["a/1.md"]
+        assert paths("美国", site="a") == ["a/1.md", "a/2.md"]
+        assert paths("美国", since_ms=1_500, until_ms=3_000) == ["a/2.md"]
+        page = index.search(Query("美国", limit=2))
+        assert len(page.hits) == 2 and page.more
+        assert [h.path for h in index.search(Query("美国", limit=2, offset=2)).hits] == ["a/2.md"]
+        assert index.search(Query("美国")).hits[0].mark == "✎"
+        index.put([SearchDoc("a/1.md", "a", 1_000, "总统讲话", "白宫发表讲话。")])  # edited
+        assert paths("美国") == ["b/4.md", "a/2.md"] and paths("白宫") == ["a/1.md"]
+        index.set_marks({"a/1.md": "✗"})
+        assert index.search(Query("白宫")).hits[0].mark == "✗"
+        index.remove(["a/2.md"])
+        assert paths("香港") == [] and index.count() == 3
+        assert index.stamps() == {d.path: "" for d in DOCS if d.path != "a/2.md"}
+        assert paths("没有这个词") == []
+        index.clear()
+        assert index.count() == 0 and paths("美国") == []
+    finally:
+        index.close()
+
+
+def test_the_sqlite_index_passes_the_contract(tmp_path):
+    _contract(lambda: SqliteSearch(tmp_path / "search.sqlite"))
+
+
+def _mirror(tmp_path: Path, feed_server) -> Path:
+    items = [
+        rss_item(1, title="美国总统发表讲话", body="<p>拜登周一在白宫发表讲话。</p>"),
+        rss_item(
+            2,
+            title="香港選舉",
+            body="<p>立法會選舉結果公布，WHO 报告关注。</p>",
+            date="Tue, 06 Jul 2021 08:00:00 GMT",
+        ),
+    ]
+    url = feed_server.serve("/a.xml", rss(*items))
+    root = tmp_path / "m"
+    write_config(root, [{"name": "甲", "slug": "a", "url": url}])
+    assert main(["-C", str(root), "run", "--no-commit"]) == 0
+    return root
+
+
+def test_search_finds_by_two_characters_in_either_script(tmp_path, feed_server, capsys):
+    root = _mirror(tmp_path, feed_server)
+    capsys.readouterr()
+    assert main(["-C", str(root), "search", "香港"]) == 0
+    said = capsys.readouterr().out
+    assert "香港選舉" in said and "1 result for 香港." in said
+    assert main(["-C", str(root), "search", "选举", "--json"]) == 0  # Simplified finds 選舉
+    found = json.loads(capsys.readouterr().out)["results"]
+    assert [r["title"] for r in found] == ["香港選舉"] and "【選舉】" in found[0]["snippet"]
+    assert main(["-C", str(root), "search", "没有"]) == 1
+    assert "0 results for 没有." in capsys.readouterr().out
+    assert main(["-C", str(root), "search", "讲话", "--site", "zz"]) == 1
+    assert "no source has the slug 'zz'" in capsys.readouterr().err
+    assert main(["-C", str(root), "search", "讲话", "--since", "2021-07"]) == 1
+    assert "--since must be a date as YYYY-MM-DD" in capsys.readouterr().err
+
+
+def test_each_pass_updates_the_index_once_it_exists(tmp_path, feed_server, capsys):
+    root = _mirror(tmp_path, feed_server)
+    assert main(["-C", str(root), "search", "白宫"]) == 0
+    feed_server.serve(
+        "/a.xml",
+        rss(
+            rss_item(1, title="美国总统发表讲话", body="<p>拜登周一在白宫发表讲话。</p>"),
+            rss_item(
+                3, title="台湾新闻", body="<p>天气晴朗。</p>", date="Wed, 07 Jul 2021 08:00:00 GMT"
+            ),
+        ),
+    )
+    assert main(["-C", str(root), "run", "--no-commit"]) == 0
+    with SqliteSearch(root / ".newsmirror" / "search.sqlite") as index:
+        assert [h.title for h in index.search(Query("天气")).hits] == ["台湾新闻"]
+        assert index.count() == 3
+
+
+@pytest.mark.parametrize("query", ["美国", "WHO 报告"])
+def test_search_on_an_empty_mirror_says_nothing_found(tmp_path, query, capsys):
+    write_config(tmp_path, [])
+    assert main(["-C", str(tmp_path), "search", query]) == 1
