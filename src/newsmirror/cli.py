@@ -738,9 +738,7 @@ def cmd_export_opml(root: Path, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _article_versions(
-    root: Path, name: str
-) -> tuple[Mirror, KnownArticle, list[Version], Article]:
+def _article_versions(root: Path, name: str) -> tuple[Mirror, KnownArticle, list[Version], Article]:
     """The article `name` names (a path in the mirror, or a link) with its versions and its
     file's text; a NewsmirrorError naming it when there is no such article."""
     from newsmirror.clean.urls import link_key, normalize_url

@@ -13,14 +13,18 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from newsmirror.search.base import Hit, Query, Results, SearchDoc
 from newsmirror.search.text import indexed, parse_query
 
 _SERIALS = 1024  # rowids per millisecond of publication time
+# Texts arrive as tokens already (`search.text`: lower case, space-separated, CJK in pairs), so
+# FTS5's plainest tokenizer, which splits at ASCII space and keeps every other byte, suffices;
+# it is a fifth faster than unicode61.
 _SCHEMA = """
-CREATE VIRTUAL TABLE IF NOT EXISTS docs USING fts5(site, title, body, content='');
+CREATE VIRTUAL TABLE IF NOT EXISTS docs USING fts5(site, title, body, content='', tokenize='ascii');
 CREATE TABLE IF NOT EXISTS meta (
     rowid INTEGER PRIMARY KEY,
     path TEXT NOT NULL,
@@ -33,6 +37,18 @@ CREATE TABLE IF NOT EXISTS meta (
 );
 CREATE UNIQUE INDEX IF NOT EXISTS meta_live ON meta (path) WHERE live = 1;
 """
+
+
+@dataclass(frozen=True, slots=True)
+class Tokenized:
+    doc: SearchDoc
+    title: str
+    body: str
+
+
+def tokenized(doc: SearchDoc) -> Tokenized:
+    """A doc with its title and text as index tokens (the costly part of indexing)."""
+    return Tokenized(doc, indexed(doc.title), indexed(doc.text))
 
 
 def site_token(slug: str) -> str:
@@ -56,6 +72,9 @@ class SqliteSearch:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         db.executescript(_SCHEMA)
+        # Merge segments in bigger steps: a first build of a big archive inserts a fifth
+        # faster (measured), and queries stay far under their goal.
+        db.execute("INSERT INTO docs(docs, rank) VALUES('crisismerge', 64)")
         return db
 
     def close(self) -> None:
@@ -70,23 +89,63 @@ class SqliteSearch:
     # --- writing ---------------------------------------------------------------------
 
     def put(self, docs: Iterable[SearchDoc]) -> None:
+        self.put_tokenized(tokenized(doc) for doc in docs)
+
+    def put_tokenized(self, rows: Iterable[Tokenized]) -> None:
+        """Index docs whose text `tokenized` has made tokens (in another process, say)."""
         self.db.execute("BEGIN IMMEDIATE")
         try:
-            for doc in docs:
-                self._retire([doc.path])
-                rowid = self._free_rowid(doc.published_ms)
-                self.db.execute(
-                    "INSERT INTO docs (rowid, site, title, body) VALUES (?, ?, ?, ?)",
-                    (rowid, site_token(doc.site), indexed(doc.title), indexed(doc.text)),
-                )
-                self.db.execute(
-                    "INSERT INTO meta VALUES (?, ?, ?, ?, ?, ?, ?, 1)",
-                    (rowid, doc.path, doc.site, doc.published_ms, doc.title, doc.mark, doc.stamp),
-                )
+            for row in rows:
+                self._retire([row.doc.path])
+                rowid = self._free_rowid(row.doc.published_ms)
+                self._insert(rowid, row)
         except BaseException:
             self.db.execute("ROLLBACK")
             raise
         self.db.execute("COMMIT")
+
+    def put_new(self, rows: Iterable[Tokenized]) -> None:
+        """Index docs none of which is indexed yet, fast (a first build, a rebuild): rowids
+        from the publication times, two statements for the whole batch."""
+        (top,) = self.db.execute("SELECT MAX(rowid) FROM meta").fetchone()
+        used: dict[int, int] = {}
+        batch = []
+        for row in rows:
+            base = row.doc.published_ms * _SERIALS
+            serial = used.get(base, 0)
+            used[base] = serial + 1
+            rowid = base + serial
+            if top is not None and rowid <= top:  # (never an index's old rowid: ghosts)
+                rowid = self._free_rowid(row.doc.published_ms)
+            batch.append((rowid, row))
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            self.db.executemany(
+                "INSERT INTO docs (rowid, site, title, body) VALUES (?, ?, ?, ?)",
+                ((rowid, site_token(r.doc.site), r.title, r.body) for rowid, r in batch),
+            )
+            self.db.executemany(
+                "INSERT INTO meta VALUES (?, ?, ?, ?, ?, ?, ?, 1)",
+                (
+                    (rowid, d.path, d.site, d.published_ms, d.title, d.mark, d.stamp)
+                    for rowid, d in ((rowid, r.doc) for rowid, r in batch)
+                ),
+            )
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def _insert(self, rowid: int, row: Tokenized) -> None:
+        doc = row.doc
+        self.db.execute(
+            "INSERT INTO docs (rowid, site, title, body) VALUES (?, ?, ?, ?)",
+            (rowid, site_token(doc.site), row.title, row.body),
+        )
+        self.db.execute(
+            "INSERT INTO meta VALUES (?, ?, ?, ?, ?, ?, ?, 1)",
+            (rowid, doc.path, doc.site, doc.published_ms, doc.title, doc.mark, doc.stamp),
+        )
 
     def _free_rowid(self, published_ms: int) -> int:
         base = published_ms * _SERIALS
@@ -116,6 +175,7 @@ class SqliteSearch:
 
     def clear(self) -> None:
         self.db.executescript("DROP TABLE IF EXISTS docs; DROP TABLE IF EXISTS meta;" + _SCHEMA)
+        self.db.execute("INSERT INTO docs(docs, rank) VALUES('crisismerge', 64)")
 
     # --- reading ---------------------------------------------------------------------
 

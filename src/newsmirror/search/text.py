@@ -7,6 +7,7 @@ Simplified (OpenCC) on both sides, so either spelling finds the other.
 
 from __future__ import annotations
 
+import operator
 import re
 from dataclasses import dataclass
 
@@ -17,6 +18,7 @@ from newsmirror.clean.fingerprint import to_simplified
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
 _RUN = re.compile(rf"[{_CJK}]+|[^\W_{_CJK}]+")
 _CJK_RUN = re.compile(rf"[{_CJK}]+")
+_RUNS = re.compile(rf"([{_CJK}]+)|([^\W_{_CJK}]+)")  # (CJK run, other word): one is empty
 
 
 def fold(text: str) -> str:
@@ -27,18 +29,18 @@ def fold(text: str) -> str:
 def tokens(text: str) -> list[str]:
     """The index tokens of a text: CJK bigrams (a lone character stands for itself) and
     Latin words, in order."""
-    found: list[str] = []
-    for run in _RUN.findall(fold(text)):
-        if _CJK_RUN.fullmatch(run):
-            found += [run] if len(run) == 1 else [run[i : i + 2] for i in range(len(run) - 1)]
-        else:
-            found.append(run)
-    return found
+    return indexed(text).split()
 
 
 def indexed(text: str) -> str:
     """A text as the index stores it: its tokens, space-separated."""
-    return " ".join(tokens(text))
+    parts = []
+    for cjk, word in _RUNS.findall(fold(text)):
+        if len(cjk) > 1:
+            parts.append(" ".join(map(operator.add, cjk, cjk[1:])))  # (pairs at C speed)
+        else:
+            parts.append(cjk or word)
+    return " ".join(parts)
 
 
 @dataclass(frozen=True, slots=True)
