@@ -190,6 +190,14 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--limit", type=int, default=20, metavar="N", help="at most N (20)")
     search.add_argument("--json", action="store_true", help="print JSON")
 
+    serve = command("serve", "a local web reader of the mirror (sites, months, articles, search)")
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (127.0.0.1: this machine only)"
+    )
+    serve.add_argument("--port", type=int, default=8080, help="port (8080; 0: any free one)")
+    site = command("site", "write the mirror as a static HTML site with search")
+    site.add_argument("target", metavar="DIR", type=Path, help="where to write the site")
+
     demo = command("demo", "build a mirror of bundled sample feeds (offline)")
     demo.add_argument("target", metavar="DIR", help="a new directory for the demo mirror")
     return parser
@@ -906,7 +914,63 @@ def cmd_search(root: Path, args: argparse.Namespace) -> int:
     return EXIT_OK if found else EXIT_NOTHING_FOUND
 
 
+def cmd_serve(root: Path, args: argparse.Namespace) -> int:
+    from newsmirror.mirror import Mirror
+    from newsmirror.reader.server import ReaderServer
+
+    mirror = Mirror.open(root)
+    if not 0 <= args.port <= 65535:
+        raise NewsmirrorError(f"--port must be from 0 to 65535, not {args.port}")
+    with mirror.lock():
+        open_search_index(mirror, quiet=args.verbosity < 0).close()
+    try:
+        server = ReaderServer(
+            mirror.root,
+            mirror.config,
+            mirror.index_path,
+            mirror.search_path,
+            (args.host, args.port),
+        )
+    except OSError as exc:
+        raise NewsmirrorError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from exc
+    print(f"Reading {mirror.config.title} at {server.url} (Ctrl-C to stop).", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        print("Stopped.")
+    finally:
+        server.server_close()
+    return EXIT_OK
+
+
+def cmd_site(root: Path, args: argparse.Namespace) -> int:
+    from newsmirror.display import progress_line
+    from newsmirror.mirror import Mirror
+    from newsmirror.reader.site import build_site
+
+    mirror = Mirror.open(root)
+    target = args.target.resolve()
+    if target == mirror.root.resolve() or (
+        mirror.root.resolve() in target.parents
+        and (target.relative_to(mirror.root.resolve()).parts[0] in ("articles", "lists", "assets"))
+    ):
+        raise NewsmirrorError(f"{args.target}: the site must not be written over the archive")
+    with mirror.lock():
+        store, _ = mirror.fresh_index()
+        with store, progress_line("writing pages", args.verbosity < 0) as show:
+            report = build_site(
+                mirror.root, mirror.config, store, target, mirror.pages.public_url, show
+            )
+    print(
+        f"Wrote {plural(report.written, 'page')} of {report.pages} (the others were as they"
+        f" were) and {plural(report.assets, 'picture')} to {args.target}; {report.search}."
+    )
+    return EXIT_OK
+
+
 COMMANDS = {
+    "serve": cmd_serve,
+    "site": cmd_site,
     "search": cmd_search,
     "history": cmd_history,
     "diff": cmd_diff,
