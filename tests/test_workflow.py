@@ -176,3 +176,14 @@ def test_installed_from_an_index_the_release_is_named(tmp_path):
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: newsmirror\nVersion: 9.8.7\n")
     distribution = metadata.PathDistribution(info)
     assert install_source(distribution=distribution).spec == "newsmirror==9.8.7"
+
+
+def test_the_workflow_can_publish_the_static_site_to_pages(tmp_path, capsys):
+    root = tmp_path / "m"
+    assert main(["init", str(root), "--package", PACKAGE]) == 0
+    assert main(["-C", str(root), "workflow", "--package", PACKAGE, "--pages"]) == 0
+    flow = root / WORKFLOW_PATH
+    text = flow.read_text()
+    assert "newsmirror site _site" in text and "actions/deploy-pages@v4" in text
+    assert "pages: write" in text and "needs: mirror" in text
+    assert actionlint(flow) == []

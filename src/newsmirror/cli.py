@@ -148,6 +148,11 @@ def build_parser() -> argparse.ArgumentParser:
     flow.add_argument(
         "--force", action="store_true", help="replace a workflow that newsmirror did not write"
     )
+    flow.add_argument(
+        "--pages",
+        action="store_true",
+        help="also build the static site after each pass and publish it to GitHub Pages",
+    )
 
     add = command("add", "add a source to newsmirror.toml")
     add.add_argument("url", metavar="URL", help="the feed's URL (http or https)")
@@ -293,7 +298,7 @@ def cmd_workflow(root: Path, args: argparse.Namespace) -> int:
     from newsmirror.workflow import WORKFLOW_PATH
 
     mirror = Mirror.open(root)
-    source = scaffold.write_workflow(mirror.root, args.package, force=args.force)
+    source = scaffold.write_workflow(mirror.root, args.package, args.force, args.pages)
     _print_workflow(source)
     if git.is_repo(mirror.root) and git.commit(
         mirror.root, [WORKFLOW_PATH], "Update the workflow's install line\n"

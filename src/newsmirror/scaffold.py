@@ -170,7 +170,9 @@ def _first_commit(
     return changed
 
 
-def write_workflow(root: Path, package: str | None, force: bool = False) -> InstallSource:
+def write_workflow(
+    root: Path, package: str | None, force: bool = False, pages: bool = False
+) -> InstallSource:
     """(Re)write a mirror's workflow, e.g. with a new install line; a workflow newsmirror did
     not write is replaced only with `force`."""
     flow = root / workflow.WORKFLOW_PATH
@@ -180,7 +182,7 @@ def write_workflow(root: Path, package: str | None, force: bool = False) -> Inst
         )
     source = workflow.install_source(package)
     flow.parent.mkdir(parents=True, exist_ok=True)
-    flow.write_text(workflow.render(source, STATE_DIR), encoding="utf-8")
+    flow.write_text(workflow.render(source, STATE_DIR, pages), encoding="utf-8")
     return source
 
 

@@ -98,13 +98,44 @@ def _unknown(why: str) -> InstallSource:
     return InstallSource(None, "unknown", warning)
 
 
-def render(source: InstallSource, state_dir: str) -> str:
-    """The workflow file: an hourly pass that commits and pushes, with the index cached."""
-    return _TEMPLATE.format(
+def render(source: InstallSource, state_dir: str, pages: bool = False) -> str:
+    """The workflow file: an hourly pass that commits and pushes, with the index cached; with
+    `pages`, the static site built after it and published to GitHub Pages."""
+    text = _TEMPLATE.format(
         marker=MARKER,
         state_dir=state_dir,
         install=_install_step(source),
     )
+    if pages:
+        text = text.replace("permissions:\n  contents: write\n", _PAGES_PERMISSIONS)
+        text += _PAGES_STEPS
+    return text
+
+
+PAGES_MARK = "# Publishes the static site"
+_PAGES_PERMISSIONS = """permissions:
+  contents: write
+  pages: write      # the site goes to GitHub Pages (Settings > Pages > Source: GitHub Actions)
+  id-token: write
+"""
+_PAGES_STEPS = """      # Publishes the static site (newsmirror site) to GitHub Pages.
+      - name: Build the static site
+        run: |
+          python -m pip install "pagefind[extended]>=1.1,<2"
+          newsmirror site _site
+      - uses: actions/upload-pages-artifact@v3
+        with:
+          path: _site
+  pages:
+    needs: mirror
+    runs-on: ubuntu-latest
+    environment:
+      name: github-pages
+      url: ${{ steps.deployment.outputs.page_url }}
+    steps:
+      - id: deployment
+        uses: actions/deploy-pages@v4
+"""
 
 
 def _install_step(source: InstallSource) -> str:
