@@ -61,6 +61,7 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=5, help="times each query is asked")
     parser.add_argument("--tmp", type=Path, default=None)
+    parser.add_argument("--optimize", action="store_true", help="merge the index at the end")
     args = parser.parse_args()
     rng = random.Random(3)
     start_ms = int(time.time() * 1000) - args.articles * 60_000
@@ -79,6 +80,8 @@ def main() -> None:
                 print(f"  {done:,} indexed, {rate:,.0f}/s", file=sys.stderr)
 
         build(index, batches(), generate_and_tokenize, args.articles, progress)
+        if args.optimize:
+            index.optimize()
         build_s = time.perf_counter() - started
         index.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         size = sum(f.stat().st_size for f in temp.iterdir())

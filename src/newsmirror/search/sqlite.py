@@ -173,6 +173,11 @@ class SqliteSearch:
         )
         self.db.execute("COMMIT")
 
+    def optimize(self) -> None:
+        """Merge the index into one segment (after a build: queries read one list per token)."""
+        self.db.execute("INSERT INTO docs(docs) VALUES('optimize')")
+        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
     def clear(self) -> None:
         self.db.executescript("DROP TABLE IF EXISTS docs; DROP TABLE IF EXISTS meta;" + _SCHEMA)
         self.db.execute("INSERT INTO docs(docs, rank) VALUES('crisismerge', 64)")
