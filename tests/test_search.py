@@ -131,3 +131,13 @@ def test_each_pass_updates_the_index_once_it_exists(tmp_path, feed_server, capsy
 def test_search_on_an_empty_mirror_says_nothing_found(tmp_path, query, capsys):
     write_config(tmp_path, [])
     assert main(["-C", str(tmp_path), "search", query]) == 1
+
+
+def test_search_during_a_run_reads_the_index_as_it_is(tmp_path, feed_server, capsys):
+    from newsmirror.mirror import Mirror
+
+    root = _mirror(tmp_path, feed_server)
+    assert main(["-C", str(root), "search", "白宫"]) == 0  # builds the index
+    with Mirror.open(root).lock():  # as a run holds it
+        assert main(["-C", str(root), "search", "白宫"]) == 0
+    assert "1 result for 白宫." in capsys.readouterr().out

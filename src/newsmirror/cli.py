@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # the command modules are imported by the commands that need 
     from newsmirror.mirror import Mirror
     from newsmirror.pipeline import PassReport
     from newsmirror.records import Article, KnownArticle, Version
+    from newsmirror.search.base import Query, Results
     from newsmirror.search.sqlite import SqliteSearch
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED, EXIT_STALE = 0, 1, 2, 3, 4
@@ -860,6 +861,19 @@ def open_search_index(mirror: Mirror, quiet: bool = False) -> SqliteSearch:
     return search
 
 
+def _searched(mirror: Mirror, query: Query, quiet: bool) -> Results:
+    """Search, the index first brought up to the archive; while a run holds the mirror (it
+    brings the index up itself), the index as that run's last pass left it."""
+    try:
+        with mirror.lock(), open_search_index(mirror, quiet) as search:
+            return search.search(query)
+    except LockedError:
+        if not mirror.search_path.exists():
+            raise
+        with mirror.open_search() as search:
+            return search.search(query)
+
+
 def cmd_search(root: Path, args: argparse.Namespace) -> int:
     import json
 
@@ -881,8 +895,7 @@ def cmd_search(root: Path, args: argparse.Namespace) -> int:
         until_ms=_day_ms(args.until, offset, "--until"),
         limit=args.limit,
     )
-    with mirror.lock(), open_search_index(mirror, quiet=args.json or args.verbosity < 0) as search:
-        results = search.search(query)
+    results = _searched(mirror, query, quiet=args.json or args.verbosity < 0)
     names = {site.slug: site.name for site in mirror.config.sites}
     found = [
         {
