@@ -1,0 +1,151 @@
+"""The static site of a big mirror: `newsmirror site` over N synthetic articles (`filler.py`,
+realistic Chinese text), its time, the size of Pagefind's search index, and what a browser
+downloads for one query (measured in headless Chromium: every response the search page asks
+for, after the page itself).
+
+    python bench/bench_site.py [--articles 100000] [--tmp /dev/shm]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import functools
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import quote
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from history_gen import _WORDS  # noqa: E402
+from report import save_markdown  # noqa: E402
+
+THREE_YEARS_MS = 3 * 365 * 86_400_000
+QUERIES = ("美国", "香港", "经济增长", "臺灣")
+
+
+def write_articles(root: Path, slugs: list[str], count: int, now_ms: int) -> None:
+    rng = random.Random(5)
+    step = THREE_YEARS_MS // count
+    for k in range(count):
+        slug = slugs[k % len(slugs)]
+        ms = now_ms - 86_400_000 - k * step
+        local = time.gmtime(ms // 1000 + 8 * 3600)
+        folder = root / "articles" / slug / time.strftime("%Y/%m/%d", local)
+        folder.mkdir(parents=True, exist_ok=True)
+        title = "".join(rng.choice(_WORDS) for _ in range(rng.randint(3, 6)))
+        text = "".join(
+            rng.choice(_WORDS) + ("。" if rng.random() < 0.1 else "") for _ in range(170)
+        )
+        name = time.strftime("%H%M%S", local) + f"-{k:012x}.md"
+        (folder / name).write_text(
+            f"<!--{ms}-->\n[{title}](https://example.org/{slug}/{k})\n------\n\n<p>{text}</p>\n",
+            "utf-8",
+        )
+
+
+def downloaded(site: Path, chromium: str) -> dict[str, int]:
+    """Bytes a browser fetches for each query on the site's search page, beyond the page."""
+    from playwright.sync_api import sync_playwright
+
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(site))
+    handler.log_message = lambda *args: None  # type: ignore[method-assign]
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}/"
+    found = {}
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+            for query in QUERIES:
+                page = browser.new_page()  # a fresh cache for every query
+                sizes: list[int] = []
+                page.on("response", lambda r, sizes=sizes: sizes.append(len(r.body())))
+                page.goto(base + "search.html?q=" + quote(query))
+                page.wait_for_selector(".pagefind-ui__result-link", timeout=30_000)
+                page.wait_for_load_state("networkidle")
+                found[query] = sum(sizes)
+                page.close()
+            browser.close()
+    finally:
+        server.shutdown()
+    return found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--articles", type=int, default=100_000)
+    parser.add_argument("--tmp", type=Path, default=None)
+    parser.add_argument("--newsmirror", default=str(HERE.parent / ".venv" / "bin" / "newsmirror"))
+    parser.add_argument("--chromium", default=shutil.which("chromium") or "chromium")
+    args = parser.parse_args()
+    temp = Path(tempfile.mkdtemp(dir=args.tmp, prefix="newsmirror-site-"))
+    try:
+        mirror, site = temp / "m", temp / "site"
+        mirror.mkdir()
+        slugs = [f"s{n:02d}" for n in range(20)]
+        (mirror / "newsmirror.toml").write_text(
+            "[mirror]\n"
+            + "".join(
+                f'[[site]]\nname = "站点{n:02d}"\nslug = "{s}"\nenabled = false\n'
+                for n, s in enumerate(slugs)
+            ),
+            "utf-8",
+        )
+        write_articles(mirror, slugs, args.articles, int(time.time() * 1000))
+        subprocess.run([args.newsmirror, "-q", "-C", str(mirror), "reindex"], check=True)
+        began = time.perf_counter()
+        done = subprocess.run(
+            [args.newsmirror, "-q", "-C", str(mirror), "site", str(site)],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        first_s = time.perf_counter() - began
+        began = time.perf_counter()
+        subprocess.run(
+            [args.newsmirror, "-q", "-C", str(mirror), "site", str(site)],
+            check=True,
+            capture_output=True,
+        )
+        again_s = time.perf_counter() - began
+        index = site / "pagefind"
+        index_bytes = sum(f.stat().st_size for f in index.rglob("*") if f.is_file())
+        files = sum(1 for f in index.rglob("*") if f.is_file())
+        pages = sum(1 for _ in site.rglob("*.html"))
+        fetched = downloaded(site, args.chromium)
+    finally:
+        shutil.rmtree(temp, ignore_errors=True)
+    lines = [
+        f"# newsmirror static site benchmark, {datetime.date.today()}",
+        "",
+        f"{args.articles:,} synthetic articles (about 400 characters of Chinese each) over 20"
+        f" sites{f' (under {args.tmp})' if args.tmp else ''}; `site` said:"
+        f" `{done.stdout.strip()}`",
+        "",
+        "| measurement | result |",
+        "|---|---|",
+        f"| `newsmirror site` from nothing ({pages:,} pages, Pagefind included)"
+        f" | {first_s:.0f} s |",
+        f"| `newsmirror site` again, nothing changed | {again_s:.0f} s |",
+        f"| Pagefind index | {index_bytes / 2**20:,.1f} MiB in {files:,} files |",
+        *(
+            f"| bytes downloaded for the query {q} (search page's scripts and index chunks) |"
+            f" {n / 1024:,.0f} KiB |"
+            for q, n in fetched.items()
+        ),
+    ]
+    text = "\n".join(lines)
+    print(text)
+    save_markdown("site", text + "\n", args.articles >= 100_000, args.tmp)
+
+
+if __name__ == "__main__":
+    main()
