@@ -51,12 +51,12 @@ def write_articles(root: Path, slugs: list[str], count: int, now_ms: int) -> Non
         )
 
 
-def downloaded(site: Path, chromium: str) -> dict[str, int]:
+def downloaded(site: Path, chromium: str) -> dict[str, tuple[int, float]]:
     """Bytes a browser fetches for each query on the site's search page, beyond the page."""
     from playwright.sync_api import sync_playwright
 
     handler = functools.partial(SimpleHTTPRequestHandler, directory=str(site))
-    handler.log_message = lambda *args: None  # type: ignore[method-assign]
+    SimpleHTTPRequestHandler.log_message = lambda *args: None  # type: ignore[method-assign]
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_address[1]}/"
@@ -67,11 +67,16 @@ def downloaded(site: Path, chromium: str) -> dict[str, int]:
             for query in QUERIES:
                 page = browser.new_page()  # a fresh cache for every query
                 sizes: list[int] = []
-                page.on("response", lambda r, sizes=sizes: sizes.append(len(r.body())))
+                # (the length the server sent: no call back into the browser from an event)
+                page.on(
+                    "response",
+                    lambda r, sizes=sizes: sizes.append(int(r.headers.get("content-length", 0))),
+                )
+                began = time.perf_counter()
                 page.goto(base + "search.html?q=" + quote(query))
-                page.wait_for_selector(".pagefind-ui__result-link", timeout=30_000)
+                page.wait_for_selector(".pagefind-ui__result-link", timeout=180_000)
                 page.wait_for_load_state("networkidle")
-                found[query] = sum(sizes)
+                found[query] = (sum(sizes), time.perf_counter() - began)
                 page.close()
             browser.close()
     finally:
@@ -137,9 +142,10 @@ def main() -> None:
         f"| `newsmirror site` again, nothing changed | {again_s:.0f} s |",
         f"| Pagefind index | {index_bytes / 2**20:,.1f} MiB in {files:,} files |",
         *(
-            f"| bytes downloaded for the query {q} (search page's scripts and index chunks) |"
-            f" {n / 1024:,.0f} KiB |"
-            for q, n in fetched.items()
+            f"| the query {q}: bytes downloaded (the search page, its scripts, the index chunks"
+            f" and first results) and time to the first results | {n / 1024:,.0f} KiB,"
+            f" {s:.1f} s |"
+            for q, (n, s) in fetched.items()
         ),
     ]
     text = "\n".join(lines)
