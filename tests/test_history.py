@@ -8,7 +8,6 @@ import json
 from pathlib import Path
 
 import opencc
-import pytest
 
 from conftest import rss, rss_item, shared_path, write_config
 from newsmirror.cli import main
@@ -242,7 +241,6 @@ def _corpus_item(path: Path, n: str, date: str) -> str:
     )
 
 
-@pytest.mark.skipif(shared_path("corpus").exists() is False, reason="needs ../shared/corpus")
 def test_the_real_dw_title_edit_is_one_story(tmp_path, feed_server):
     folder = shared_path("corpus", "duty-machine-news", "articles", "德国之声")
     earlier = _corpus_item(next(folder.glob("1047813_*")), "x", "Mon, 20 Jul 2020 03:53:06 GMT")
@@ -258,7 +256,6 @@ def test_the_real_dw_title_edit_is_one_story(tmp_path, feed_server):
         assert change.old_title == "获释后首发声 许章润:极权必败"
 
 
-@pytest.mark.skipif(shared_path("corpus").exists() is False, reason="needs ../shared/corpus")
 def test_the_real_cdt_title_and_body_edit_is_one_story(tmp_path, feed_server):
     folder = shared_path("corpus", "duty-machine-news", "articles", "中国数字时代")
     first, second = sorted(folder.glob("398145_*"), key=lambda p: len(p.name))
