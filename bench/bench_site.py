@@ -90,6 +90,7 @@ def main() -> None:
     parser.add_argument("--tmp", type=Path, default=None)
     parser.add_argument("--newsmirror", default=str(HERE.parent / ".venv" / "bin" / "newsmirror"))
     parser.add_argument("--chromium", default=shutil.which("chromium") or "chromium")
+    parser.add_argument("--no-browser", action="store_true", help="skip the browser's query")
     args = parser.parse_args()
     temp = Path(tempfile.mkdtemp(dir=args.tmp, prefix="newsmirror-site-"))
     try:
@@ -125,7 +126,7 @@ def main() -> None:
         index_bytes = sum(f.stat().st_size for f in index.rglob("*") if f.is_file())
         files = sum(1 for f in index.rglob("*") if f.is_file())
         pages = sum(1 for _ in site.rglob("*.html"))
-        fetched = downloaded(site, args.chromium)
+        fetched = {} if args.no_browser else downloaded(site, args.chromium)
     finally:
         shutil.rmtree(temp, ignore_errors=True)
     lines = [
