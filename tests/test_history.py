@@ -373,3 +373,13 @@ def test_an_index_from_before_gets_its_link_keys_computed_again(tmp_path, feed_s
     with _store(root) as store:
         (known,) = store.known_paths([str(_files(root)[0].relative_to(root))])
         assert known.article.link_key == "https://example.org/a/1.html"
+
+
+def test_an_edit_of_an_article_whose_file_is_gone_writes_the_feed_text(tmp_path, feed_server):
+    root = _mirror(tmp_path, feed_server, rss_item(1, title="旧标题", body=LONG))
+    (path,) = _files(root)
+    path.unlink()  # deleted by hand
+    _serve(feed_server, rss_item(1, title="新标题", body=LONG))
+    assert main(["-C", str(root), "run", "--no-commit"]) == 0  # (--force would re-archive it)
+    article = article_format.parse(path.read_text("utf-8"))
+    assert article.title == "新标题" and "一息尚存" in article.body  # not an empty body

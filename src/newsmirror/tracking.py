@@ -262,13 +262,15 @@ class Tracker:
         path = found.article.path
         try:
             old = article_format.parse(self.read(path))
+            readable = True
         except (OSError, UnicodeDecodeError, ArticleFormatError):
             old = Article(found.article.published_ms, found.article.title, found.article.url, "")
+            readable = False  # (a file gone or spoilt: the feed's text is all there is)
         new = Article(
             old.published_ms,
             ready.article.title if "title" in changed else old.title,
             ready.article.url if "link" in changed and ready.article.url else old.url,
-            ready.article.body if "body" in changed else old.body,
+            ready.article.body if "body" in changed or not readable else old.body,
         )
         old_hash = found.state.text_hash or body_hash(old.body)
         earlier = self.index.version_count(path)
