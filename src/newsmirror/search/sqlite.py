@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from newsmirror.search.base import Hit, Query, Results, SearchDoc
@@ -47,8 +47,9 @@ class Tokenized:
 
 
 def tokenized(doc: SearchDoc) -> Tokenized:
-    """A doc with its title and text as index tokens (the costly part of indexing)."""
-    return Tokenized(doc, indexed(doc.title), indexed(doc.text))
+    """A doc with its title and text as index tokens (the costly part of indexing); the text
+    itself is not kept (the index does not store it, and a worker need not send it back)."""
+    return Tokenized(replace(doc, text=""), indexed(doc.title), indexed(doc.text))
 
 
 def site_token(slug: str) -> str:
