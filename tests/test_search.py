@@ -141,3 +141,12 @@ def test_search_during_a_run_reads_the_index_as_it_is(tmp_path, feed_server, cap
     with Mirror.open(root).lock():  # as a run holds it
         assert main(["-C", str(root), "search", "白宫"]) == 0
     assert "1 result for 白宫." in capsys.readouterr().out
+
+
+def test_a_damaged_search_index_is_started_afresh(tmp_path):
+    path = tmp_path / "search.sqlite"
+    path.write_bytes(b"this is not a database")
+    with SqliteSearch(path) as index:
+        assert index.count() == 0
+        index.put(DOCS[:1])
+        assert [h.path for h in index.search(Query("美国")).hits] == ["a/1.md"]

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from newsmirror.search.base import Hit, Query, Results, SearchDoc
 from newsmirror.search.text import indexed, parse_query
+from newsmirror.store.derived import open_derived
 
 _SERIALS = 1024  # rowids per millisecond of publication time
 # Texts arrive as tokens already (`search.text`: lower case, space-separated, CJK in pairs), so
@@ -52,6 +53,13 @@ def tokenized(doc: SearchDoc) -> Tokenized:
     return Tokenized(replace(doc, text=""), indexed(doc.title), indexed(doc.text))
 
 
+def _prepare(db: sqlite3.Connection) -> None:
+    db.executescript(_SCHEMA)
+    # Merge segments in bigger steps: a first build of a big archive inserts a fifth faster
+    # (measured), and queries stay far under their goal.
+    db.execute("INSERT INTO docs(docs, rank) VALUES('crisismerge', 64)")
+
+
 def site_token(slug: str) -> str:
     """A site's slug as one index token (slugs hold `-` and `_`, which split words)."""
     return "s" + slug.encode("utf-8").hex()
@@ -60,23 +68,7 @@ def site_token(slug: str) -> str:
 class SqliteSearch:
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self.db = self._connect()
-        except sqlite3.DatabaseError:  # derived data: a damaged index is started afresh
-            for suffix in ("", "-wal", "-shm", "-journal"):
-                Path(f"{path}{suffix}").unlink(missing_ok=True)
-            self.db = self._connect()
-
-    def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, isolation_level=None, timeout=60.0)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=NORMAL")
-        db.executescript(_SCHEMA)
-        # Merge segments in bigger steps: a first build of a big archive inserts a fifth
-        # faster (measured), and queries stay far under their goal.
-        db.execute("INSERT INTO docs(docs, rank) VALUES('crisismerge', 64)")
-        return db
+        self.db = open_derived(path, _prepare)
 
     def close(self) -> None:
         self.db.close()
@@ -180,8 +172,8 @@ class SqliteSearch:
         self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def clear(self) -> None:
-        self.db.executescript("DROP TABLE IF EXISTS docs; DROP TABLE IF EXISTS meta;" + _SCHEMA)
-        self.db.execute("INSERT INTO docs(docs, rank) VALUES('crisismerge', 64)")
+        self.db.executescript("DROP TABLE IF EXISTS docs; DROP TABLE IF EXISTS meta;")
+        _prepare(self.db)
 
     # --- reading ---------------------------------------------------------------------
 

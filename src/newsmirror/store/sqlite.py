@@ -32,6 +32,7 @@ from newsmirror.records import (
     Version,
 )
 from newsmirror.store.base import FETCH_HISTORY
+from newsmirror.store.derived import open_derived
 from newsmirror.store.layout import rank_of
 
 SCHEMA_VERSION = 5
@@ -277,30 +278,7 @@ _FETCH_FIELDS = (
 class SqliteStore:
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self.db = self._connect()
-        except sqlite3.DatabaseError:
-            # Not a database (or a damaged one): it is derived data, so start it afresh.
-            for suffix in ("", "-wal", "-shm", "-journal"):
-                Path(f"{path}{suffix}").unlink(missing_ok=True)
-            self.db = self._connect()
-
-    def _connect(self) -> sqlite3.Connection:
-        # Worker processes of a pass write their journal rows through their own connections:
-        # a writer waits for another's short transaction instead of failing.
-        db = sqlite3.connect(self.path, isolation_level=None, timeout=60.0)
-        try:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-            # INSERT OR REPLACE deletes the row it replaces: its count must go with it.
-            db.execute("PRAGMA recursive_triggers=ON")
-            db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
-            _migrate(db)
-        except sqlite3.DatabaseError:
-            db.close()
-            raise
-        return db
+        self.db = open_derived(path, _prepare)
 
     def close(self) -> None:
         self.db.close()
@@ -858,6 +836,11 @@ def _article_row(a: ArchivedArticle) -> tuple:
         a.flat_id,
         a.variant_of,
     )
+
+
+def _prepare(db: sqlite3.Connection) -> None:
+    db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()  # (not a database: raises)
+    _migrate(db)
 
 
 def _create_schema(db: sqlite3.Connection) -> None:
