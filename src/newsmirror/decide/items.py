@@ -3,19 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 
 from newsmirror.config import Site
-from newsmirror.records import Candidate
+from newsmirror.records import Candidate, Known
 from newsmirror.store.layout import date_path, flat_path
-
-
-@dataclass(frozen=True, slots=True)
-class Known:
-    """What the index already holds for one site, restricted to the keys asked about."""
-
-    key_hashes: frozenset[str]
-    link_keys: frozenset[str]
 
 
 def new_candidates(candidates: Iterable[Candidate], known: Known) -> list[Candidate]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from newsmirror.config import Config
-from newsmirror.reader.pages import SEARCH_SCRIPT, Page, Reader, article_page
+from newsmirror.reader.pages import SEARCH_SCRIPT, Page, Reader
 from newsmirror.store.base import Store
 from newsmirror.store.files import AtomicWriter
 
@@ -83,16 +83,10 @@ def _copy_assets(source: Path, target: Path) -> int:
             src = Path(folder) / name
             dst = target / src.relative_to(source)
             info = src.stat()
-            if (
-                dst.exists()
-                and (dst.stat().st_size, dst.stat().st_mtime)
-                >= (
-                    info.st_size,
-                    info.st_mtime,
-                )
-                and dst.stat().st_size == info.st_size
-            ):
-                continue  # (copied before, unchanged since)
+            if dst.exists():
+                have = dst.stat()
+                if have.st_size == info.st_size and have.st_mtime >= info.st_mtime:
+                    continue  # (copied before, unchanged since)
             dst.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, dst)
             copied += 1
@@ -110,6 +104,3 @@ def _pagefind(out: Path) -> str:
     if done.returncode != 0:
         return f"no search index: Pagefind failed ({done.stderr.strip()[-300:]})"
     return "search index by Pagefind in pagefind/"
-
-
-__all__ = ["SiteReport", "article_page", "build_site"]
