@@ -16,6 +16,7 @@ from newsmirror.clean.fingerprint import (
     body_hash,
     entry_hash,
     is_traditional,
+    paragraphs,
     simhash,
     story_text,
 )
@@ -23,7 +24,6 @@ from newsmirror.clean.text import js_trim
 from newsmirror.config import Site
 from newsmirror.decide import stories
 from newsmirror.errors import ArticleFormatError
-from newsmirror.publish.versions import paragraphs
 from newsmirror.records import (
     ArchivedArticle,
     Article,

@@ -26,12 +26,22 @@ _AROUND_TAGS = re.compile(r"\s*(<[^>]*>)\s*")
 _HREF = re.compile(r"""(\b(?:href|src)\s*=\s*)(["'])([^"']*)\2""", re.IGNORECASE)
 _NOT_TEXT = re.compile(r"[\W_]+")  # white space and punctuation (CJK characters are \w)
 _MASK = (1 << 64) - 1
+_BLOCK_END = re.compile(
+    r"<br\s*/?>|</(?:p|div|li|h[1-6]|blockquote|tr|figure|figcaption|pre)\s*>", re.IGNORECASE
+)
 
 
 def visible_text(body: str) -> str:
     """The text a reader sees in an HTML body, white space collapsed."""
     text = html.unescape(_TAG.sub(" ", body)) if "<" in body or "&" in body else body
     return _SPACE.sub(" ", text).strip()
+
+
+def paragraphs(body: str) -> list[str]:
+    """A body's visible text, one paragraph a line."""
+    marked = _BLOCK_END.sub("\n", body)
+    text = html.unescape(_TAG.sub("", marked))
+    return [" ".join(line.split()) for line in text.split("\n") if line.strip()]
 
 
 def steady_body(body: str) -> str:

@@ -7,21 +7,17 @@ Changes are marked `[-removed-]` and `{+added+}`, which survive copying into an 
 from __future__ import annotations
 
 import difflib
-import html
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from newsmirror.clean.fingerprint import paragraphs
 from newsmirror.records import Article, KnownArticle, Version
 from newsmirror.store.layout import local_time
 
 # A token: a run of Latin letters or digits (a word), one CJK character, white space, or any
 # other single character (punctuation).
 _TOKEN = re.compile(r"[A-Za-z0-9\u00c0-\u024f]+|\s+|.", re.DOTALL)
-_BLOCK_END = re.compile(
-    r"<br\s*/?>|</(?:p|div|li|h[1-6]|blockquote|tr|figure|figcaption|pre)\s*>", re.IGNORECASE
-)
-_TAG = re.compile(r"<[^>]*>")
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,13 +66,6 @@ def render_history(
     if known.article.variant_of:
         lines.append(f"  a copy in another script of {known.article.variant_of}")
     return "\n".join(lines) + "\n"
-
-
-def paragraphs(body: str) -> list[str]:
-    """A body's visible text, one paragraph a line."""
-    marked = _BLOCK_END.sub("\n", body)
-    text = html.unescape(_TAG.sub("", marked))
-    return [" ".join(line.split()) for line in text.split("\n") if line.strip()]
 
 
 def inline_diff(old: str, new: str) -> str:

@@ -13,8 +13,8 @@ from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
+from newsmirror.clean.fingerprint import paragraphs
 from newsmirror.errors import ArticleFormatError
-from newsmirror.publish.versions import paragraphs
 from newsmirror.records import KnownArticle
 from newsmirror.search.base import SearchDoc
 from newsmirror.search.sqlite import SqliteSearch, Tokenized, tokenized
