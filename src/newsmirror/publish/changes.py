@@ -16,7 +16,7 @@ from newsmirror.store.layout import local_time
 
 CHANGES = "changes.md"
 CHANGES_TODO = "changes"
-_FIELDS = {"title": "标题", "body": "正文", "link": "链接"}
+FIELD_NAMES = {"title": "标题", "body": "正文", "link": "链接"}  # what an edit changed
 
 
 def changes_path(site: Site | None) -> str:

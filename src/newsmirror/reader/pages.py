@@ -23,7 +23,7 @@ import jinja2
 from newsmirror.config import Config, Site
 from newsmirror.errors import ArticleFormatError
 from newsmirror.publish.archive import month_bounds
-from newsmirror.publish.changes import history_url
+from newsmirror.publish.changes import FIELD_NAMES, history_url
 from newsmirror.records import Change, ListEntry
 from newsmirror.search.base import Results
 from newsmirror.store import article as article_format
@@ -57,9 +57,6 @@ SEARCH_SCRIPT = """window.addEventListener("DOMContentLoaded", function () {
   if (q) { ui.triggerSearch(q); }
 });
 """
-
-
-_FIELD_NAMES = {"title": "标题", "body": "正文", "link": "链接"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,9 +211,7 @@ class Reader:
         elif change.kind == "restored":
             what = "重新出现在源中"
         else:
-            what = "改了" + "、".join(
-                {"title": "标题", "body": "正文", "link": "链接"}[c] for c in change.changed
-            )
+            what = "改了" + "、".join(FIELD_NAMES[c] for c in change.changed)
         site = self.sites.get(change.site)
         return {
             "when": f"{local_time(change.ms, offset):%Y-%m-%d %H:%M}",

@@ -4,7 +4,7 @@ would implement the same, and pass the same contract tests."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -69,7 +69,3 @@ class SearchIndex(Protocol):
     def clear(self) -> None: ...
 
     def close(self) -> None: ...
-
-
-def unique(paths: Sequence[str]) -> list[str]:
-    return list(dict.fromkeys(paths))

@@ -63,7 +63,7 @@ def parse_query(query: str) -> Parsed | None:
         words = tokens(text)
         if not words:
             continue
-        terms += [run for run in _RUN.findall(fold(text))]
+        terms += _RUN.findall(fold(text))
         if len(words) == 1 and not _CJK_RUN.fullmatch(words[0]):
             parts.append(f'"{words[0]}"' + ("" if quoted else "*"))
         elif len(words) == 1 and len(words[0]) == 1:
