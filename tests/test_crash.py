@@ -347,3 +347,29 @@ def test_articles_of_a_source_that_failed_half_way_are_recovered_next_pass(tmp_p
         assert index.pending() == []
     finally:
         index.close()
+
+
+def test_pages_an_interrupted_pass_wrote_are_committed_by_the_next(
+    tmp_path, feed_server, monkeypatch
+):
+    from newsmirror.publish.site import Pages
+
+    root = tmp_path / "m"
+    url = feed_server.serve("/a.xml", rss(rss_item(1)))
+    write_config(root, [{"name": "A", "slug": "a", "url": url}])
+    git(root, "init", "-q")
+    assert main(["-C", str(root), "run"]) == 0
+    git(root, "add", "newsmirror.toml")
+    git(root, "commit", "-qm", "config")
+    later = rss_item(2, date="Tue, 16 Mar 2021 08:00:00 GMT")
+    feed_server.serve("/a.xml", rss(rss_item(1), later))
+
+    def interrupted(*args, **kwargs):  # the pages are written; the pass ends before its records
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Pages, "write_status", interrupted)
+    assert main(["-C", str(root), "run"]) == 130
+    monkeypatch.undo()
+    assert (root / "digests" / "2021" / "03" / "2021-03-16.md").exists()
+    assert main(["-C", str(root), "run"]) == 0
+    assert git(root, "status", "--porcelain", "--untracked-files=all") == ""

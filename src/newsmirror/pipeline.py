@@ -199,13 +199,14 @@ def _commit(
     git.clear_stale_locks(root)  # a killed git leaves them; git then refuses to work
     heartbeat = False
     days = mirror.config.heartbeat_days
-    if not changed and heartbeat_due(git.last_commit_ms(root), now_ms, days):
-        mirror.pages.write_status(store, found, now_ms, force=True)
-        changed, heartbeat = [STATUS_PATH], True
-    if not changed:
-        return False, False
-    git.stage(root, changed)
+    git.stage(root, changed)  # (pages asked for but unchanged stage nothing)
     staged = git.staged(root)
+    if not staged and heartbeat_due(git.last_commit_ms(root), now_ms, days):
+        mirror.pages.write_status(store, found, now_ms, force=True)
+        git.stage(root, [STATUS_PATH])
+        staged, heartbeat = git.staged(root), True
+    if not staged and not heartbeat:
+        return False, False
     message = commit_message(mirror.config, mirror.site_of, staged, outcomes, heartbeat)
     # A heartbeat commits even when status.md came out the same: activity is what counts.
     return git.commit_staged(root, message, allow_empty=heartbeat), heartbeat

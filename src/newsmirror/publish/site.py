@@ -308,23 +308,23 @@ class Pages:
         interrupted), the README and status.md when they changed; every path to commit."""
         lists = set(store.todo("list"))
         month_items = store.todo(MONTH_TODO)
-        to_commit = []
+        self.writer.asked.clear()
         for site in self.config.sites:
             if site.slug in lists:
-                self.write_list(store, site)  # owed to git even when unchanged by this pass
-                to_commit.append(list_path(site))
-        lists_changed = bool(to_commit)
-        to_commit += self.write_months(store, owed_months(month_items, self.config.offset_minutes))
-        to_commit += self.write_feeds(store, lists)
+                self.write_list(store, site)
+        self.write_months(store, owed_months(month_items, self.config.offset_minutes))
+        self.write_feeds(store, lists)
         day_items = store.todo(DAY_TODO)
-        to_commit += self.write_digests(store, owed_days(day_items, self.config.offset_minutes))
+        self.write_digests(store, owed_days(day_items, self.config.offset_minutes))
         change_items = store.todo(CHANGES_TODO)
-        to_commit += self.write_changes(store, set(change_items))
-        if self.write_readme(store):
-            to_commit.append(README)
-        if self.write_opml():
-            to_commit.append(OPML_PATH)
-        if self.write_status(store, found, now_ms, force=lists_changed):
+        self.write_changes(store, set(change_items))
+        self.write_readme(store)
+        self.write_opml()
+        # Every page asked for is owed to git, changed by this pass or not: one an interrupted
+        # pass wrote but never committed is as this pass asks, and still uncommitted. (Git
+        # stages only what differs; the commit goes by what is staged.)
+        to_commit = sorted(self.writer.asked)
+        if self.write_status(store, found, now_ms, force=bool(lists)):
             to_commit.append(STATUS_PATH)
         with store.transaction():
             store.add_todo("commit", to_commit)

@@ -19,6 +19,9 @@ class AtomicWriter:
         self.temp_dir = temp_dir
         self._made: set[str] = set()
         self.written = 0
+        # Every page asked of `write_if_changed`, written or already as asked: a page that an
+        # interrupted pass wrote but did not commit is still owed to git (`Pages.owed`).
+        self.asked: set[str] = set()
 
     def write(self, relpath: str, text: str) -> None:
         self.write_bytes(relpath, text.encode("utf-8"))
@@ -50,6 +53,7 @@ class AtomicWriter:
 
     def write_if_changed(self, relpath: str, text: str) -> bool:
         """Write unless the file already holds exactly `text`; True when written."""
+        self.asked.add(relpath)
         try:
             with open(os.path.join(self.root, relpath), encoding="utf-8", newline="") as handle:
                 if handle.read() == text:
