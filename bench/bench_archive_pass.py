@@ -76,7 +76,9 @@ def main() -> None:
         sites = file_sites(feeds, slugs)
         base = temp / "base"
         base.mkdir()
-        (base / "newsmirror.toml").write_text(f"[mirror]\nlist_size = 300\n{sites}", "utf-8")
+        (base / "newsmirror.toml").write_text(
+            f"[mirror]\nlist_size = 300\nrecheck_per_pass = 0\n{sites}", "utf-8"
+        )
         write_filler(
             base,
             slugs,

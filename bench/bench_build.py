@@ -72,7 +72,9 @@ def main() -> None:
             f'\n[[site]]\nname = "站点{n:02d}"\nslug = "{slug}"\nenabled = false\n'
             for n, slug in enumerate(slugs)
         )
-        (mirror / "newsmirror.toml").write_text(f"[mirror]\nlist_size = 300\n{sites}", "utf-8")
+        (mirror / "newsmirror.toml").write_text(
+            f"[mirror]\nlist_size = 300\nrecheck_per_pass = 0\n{sites}", "utf-8"
+        )
         now_ms = int(time.time() * 1000)
         step = THREE_YEARS_MS // args.articles
         write_filler(mirror, slugs, args.articles, now_ms, step_ms=step)

@@ -171,9 +171,20 @@ def make_layout(name: str, servers: Sequence[SlowServer], count: int) -> Layout:
 
 def write_mirror(root: Path, layout: Layout, **settings: object) -> Path:
     root.mkdir(parents=True)
-    lines = ["[mirror]", *(f"{k} = {json.dumps(v)}" for k, v in settings.items())]
+    lines = [
+        "[mirror]",
+        "recheck_per_pass = 0",
+        *(f"{k} = {json.dumps(v)}" for k, v in settings.items()),
+    ]
     for slug, url in layout.urls():
-        lines += ["", "[[site]]", f'name = "{slug}"', f'slug = "{slug}"', f'url = "{url}"']
+        lines += [
+            "",
+            "[[site]]",
+            f'name = "{slug}"',
+            f'slug = "{slug}"',
+            f'url = "{url}"',
+            "fulltext = false",
+        ]
     (root / "newsmirror.toml").write_text("\n".join(lines) + "\n", "utf-8")
     env = {**child_env(), "GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@b"}
     subprocess.run(["git", "init", "-q", str(root)], check=True, env=env)

@@ -76,7 +76,9 @@ class Bench:
             toml = "".join(
                 f'\n[[site]]\nname = "{n}"\nslug = "{s}"\nurl = "{u}"\n' for n, s, u in sites
             )
-            (self.tmp / f"{name}.toml").write_text("[mirror]\nlist_size = 300\n" + toml, "utf-8")
+            (self.tmp / f"{name}.toml").write_text(
+                "[mirror]\nlist_size = 300\nrecheck_per_pass = 0\n" + toml, "utf-8"
+            )
         return self.server
 
     def setup_baseline(self) -> None:

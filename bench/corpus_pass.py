@@ -23,9 +23,11 @@ FEEDS = SHARED / "corpus" / "feeds" / "real"
 
 
 def _config(root: Path) -> None:
-    lines = ["[mirror]", "workers = 1"]  # one process: the cost of the code, not of forking
+    # One process: the cost of the code, not of forking; no link checks (real links).
+    lines = ["[mirror]", "workers = 1", "recheck_per_pass = 0"]
     for i, path in enumerate(sorted(p for p in FEEDS.rglob("*") if p.is_file())):
         lines += ["[[site]]", f'name = "f{i}"', f'slug = "f{i}"', f'url = "{path.as_uri()}"']
+        lines.append("fulltext = false")  # real links: nothing leaves this machine
     root.mkdir(parents=True)
     (root / "newsmirror.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
 

@@ -12,14 +12,7 @@ import difflib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from newsmirror.clean.fingerprint import (
-    body_hash,
-    entry_hash,
-    is_traditional,
-    paragraphs,
-    simhash,
-    story_text,
-)
+from newsmirror.clean.fingerprint import body_hash, entry_hash, features, paragraphs
 from newsmirror.clean.text import js_trim
 from newsmirror.config import Site
 from newsmirror.decide import stories
@@ -82,21 +75,27 @@ def raw_hash(candidate: Candidate) -> str:
 
 def text_of(candidate: Candidate) -> stories.StoryText:
     """A cleaned candidate as stories are compared."""
-    text = story_text(candidate.article.body)
+    fingerprint, chars, traditional = features(candidate.article.title, candidate.article.body)
     return stories.StoryText(
         title=candidate.article.title,
-        fingerprint=simhash(text),
-        chars=len("".join(text.split())),
-        traditional=is_traditional(candidate.article.title + text),
+        fingerprint=fingerprint,
+        chars=chars,
+        traditional=traditional,
         published_ms=candidate.article.published_ms,
     )
 
 
 def state_for_new(
-    path: str, candidate: Candidate, sent: str, now_ms: int, variant_of: str | None
+    path: str,
+    candidate: Candidate,
+    sent: str,
+    now_ms: int,
+    variant_of: str | None,
+    text: stories.StoryText | None = None,
 ) -> StoryState:
-    """The state of a story archived now (`sent`: the `raw_hash` of its item)."""
-    text = text_of(candidate)
+    """The state of a story archived now (`sent`: the `raw_hash` of its item; `text`: its
+    `text_of`, when already known)."""
+    text = text or text_of(candidate)
     return StoryState(
         path,
         entry_hash=sent,
@@ -135,6 +134,7 @@ class Tracker:
         self.sent: dict[str, str] = {}  # raw hashes of the items, by key hash, before cleaning
         self.seen: list[str] = []  # stories seen again as they were (their `seen_ms` is now)
         self.present: set[str] = set()
+        self.texts: dict[str, stories.StoryText] = {}  # unknown items' texts, by key hash
 
     # --- known items ----------------------------------------------------------------
 
@@ -192,6 +192,7 @@ class Tracker:
         with {key hash: the story} for those that are copies in another script — the story's
         path, or `#` and its key hash when it is new in this reading too (`placed_variants`)."""
         texts = {c.key_hash: text_of(c) for c in fresh}
+        self.texts.update(texts)
         long_enough = [t for t in texts.values() if t.chars >= stories.SHORT_CHARS]
         if not long_enough:
             return fresh, {}
@@ -225,12 +226,9 @@ class Tracker:
             body = article_format.parse(self.read(known.article.path)).body
         except (OSError, UnicodeDecodeError, ArticleFormatError):
             return known
-        text = story_text(body)
+        fingerprint, chars, traditional = features(known.article.title, body)
         state = replace(
-            known.state,
-            fingerprint=simhash(text),
-            text_chars=len("".join(text.split())),
-            traditional=is_traditional(known.article.title + text),
+            known.state, fingerprint=fingerprint, text_chars=chars, traditional=traditional
         )
         self.updates.append(StoryUpdate(state))
         return replace(known, state=state)
@@ -313,14 +311,14 @@ class Tracker:
         )
         if "link" in changed and found.article.link_key and row.link_key != found.article.link_key:
             aliases = (*aliases, ("l", found.article.link_key))  # the old link still names it
-        text = story_text(new.body)  # the story as it reads now, for its next re-issue
+        fingerprint, chars, traditional = features(new.title, new.body)  # for a re-issue
         state = replace(
             state,
             text_hash=new_hash,
             edited_ms=self.now_ms,
-            fingerprint=simhash(text),
-            text_chars=len("".join(text.split())),
-            traditional=is_traditional(new.title + text),
+            fingerprint=fingerprint,
+            text_chars=chars,
+            traditional=traditional,
         )
         return StoryUpdate(state, row, version, change, aliases)
 
@@ -330,7 +328,14 @@ class Tracker:
         """The states of the stories archived now."""
         return [
             StoryUpdate(
-                state_for_new(path, c, self.sent[c.key_hash], self.now_ms, variants.get(c.key_hash))
+                state_for_new(
+                    path,
+                    c,
+                    self.sent[c.key_hash],
+                    self.now_ms,
+                    variants.get(c.key_hash),
+                    self.texts.get(c.key_hash),
+                )
             )
             for path, c in placed
         ]

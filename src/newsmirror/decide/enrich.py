@@ -32,12 +32,14 @@ def looks_like_summary(entry: FeedEntry) -> bool:
     bodies = [b for b in (entry.content, *entry.other_bodies) if b]
     if not bodies:
         return True
-    longest = max(visible_chars(b) for b in bodies)
+    sizes = [visible_chars(b) for b in bodies]  # (each body measured once)
+    longest = max(sizes)
     if longest < SHORT:
         return True
-    text = _TAGS.sub(" ", max(bodies, key=visible_chars)).strip()
-    if longest < SUMMARY_LENGTH and _CUT.search(text):
-        return True
+    if longest < SUMMARY_LENGTH:
+        text = _TAGS.sub(" ", bodies[sizes.index(longest)]).strip()
+        if _CUT.search(text):
+            return True
     if len(bodies) > 1 and longest < SAME_AS_DESCRIPTION:
         texts = {" ".join(_TAGS.sub(" ", b).split()) for b in bodies}
         return len(texts) == 1

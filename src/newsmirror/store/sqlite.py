@@ -35,7 +35,7 @@ from newsmirror.store.base import FETCH_HISTORY
 from newsmirror.store.derived import open_derived
 from newsmirror.store.layout import rank_of
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 _CHUNK = 500  # keys per IN (...) query, well under SQLite's variable limit
 
 _SCHEMA = """
@@ -899,7 +899,15 @@ def _to_v5(db: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS = {2: _to_v2, 3: _to_v3, 4: _to_v4, 5: _to_v5}
+def _to_v6(db: sqlite3.Connection) -> None:
+    """Version 6: story fingerprints are computed another way (`clean.fingerprint.simhash`,
+    over a story's lead), so the stored ones are forgotten; a story's fingerprint is computed
+    again from its file when a new item is compared with it."""
+    if db.execute("SELECT 1 FROM sqlite_master WHERE name='story_state'").fetchone():
+        db.execute("UPDATE story_state SET fingerprint = NULL WHERE fingerprint IS NOT NULL")
+
+
+MIGRATIONS = {2: _to_v2, 3: _to_v3, 4: _to_v4, 5: _to_v5, 6: _to_v6}
 
 
 def _migrate(db: sqlite3.Connection) -> None:
