@@ -632,7 +632,8 @@ class SqliteStore:
     def put_feed_entries(self, entries: Sequence[RenderedEntry]) -> None:
         self.db.executemany(
             f"INSERT OR REPLACE INTO feed_entries ({_RENDERED_FIELDS}) VALUES (?, ?, ?, ?, ?)",
-            (astuple(entry) for entry in entries),
+            # (not `astuple`, which deep-copies every field of 10,000 entries in a cold pass)
+            ((e.path, e.stamp, e.published_ms, e.atom, e.json) for e in entries),
         )
 
     def keep_feed_entries(self, paths: Iterable[str]) -> None:
