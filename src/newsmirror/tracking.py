@@ -85,6 +85,12 @@ def text_of(candidate: Candidate) -> stories.StoryText:
     )
 
 
+def with_features(state: StoryState, title: str, body: str) -> StoryState:
+    """A story's state with the fingerprint, length and script of this text."""
+    fingerprint, chars, traditional = features(title, body)
+    return replace(state, fingerprint=fingerprint, text_chars=chars, traditional=traditional)
+
+
 def state_for_new(
     path: str,
     candidate: Candidate,
@@ -226,10 +232,7 @@ class Tracker:
             body = article_format.parse(self.read(known.article.path)).body
         except (OSError, UnicodeDecodeError, ArticleFormatError):
             return known
-        fingerprint, chars, traditional = features(known.article.title, body)
-        state = replace(
-            known.state, fingerprint=fingerprint, text_chars=chars, traditional=traditional
-        )
+        state = with_features(known.state, known.article.title, body)
         self.updates.append(StoryUpdate(state))
         return replace(known, state=state)
 
@@ -311,14 +314,8 @@ class Tracker:
         )
         if "link" in changed and found.article.link_key and row.link_key != found.article.link_key:
             aliases = (*aliases, ("l", found.article.link_key))  # the old link still names it
-        fingerprint, chars, traditional = features(new.title, new.body)  # for a re-issue
-        state = replace(
-            state,
-            text_hash=new_hash,
-            edited_ms=self.now_ms,
-            fingerprint=fingerprint,
-            text_chars=chars,
-            traditional=traditional,
+        state = with_features(  # the story as it reads now, for its next re-issue
+            replace(state, text_hash=new_hash, edited_ms=self.now_ms), new.title, new.body
         )
         return StoryUpdate(state, row, version, change, aliases)
 

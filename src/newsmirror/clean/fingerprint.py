@@ -139,10 +139,9 @@ def is_traditional(text: str, simplified: str | None = None) -> bool:
 FINGERPRINT_CHARS = 512  # of folded text: a story's lead, which a re-issue keeps
 
 # Masks over `FINGERPRINT_CHARS` 64-bit lanes (an AND costs only the shorter operand).
-_LANES = FINGERPRINT_CHARS
-_LOW32 = int.from_bytes(b"\xff\xff\xff\xff\x00\x00\x00\x00" * _LANES, "little")
-_LOW35 = int.from_bytes((2**35 - 1).to_bytes(8, "little") * _LANES, "little")
-_BYTE_BIT = [int.from_bytes(bytes([1 << k]) * _LANES, "little") for k in range(8)]
+_LOW32 = int.from_bytes(b"\xff\xff\xff\xff\x00\x00\x00\x00" * FINGERPRINT_CHARS, "little")
+_LOW35 = int.from_bytes((2**35 - 1).to_bytes(8, "little") * FINGERPRINT_CHARS, "little")
+_BYTE_BIT = [int.from_bytes(bytes([1 << k]) * FINGERPRINT_CHARS, "little") for k in range(8)]
 # Three multiply-xorshift rounds (two gave small edits more flipped bits on real stories).
 _ROUNDS = ((0x9E3779B1, 0x85EBCA77), (0xC2B2AE3D, 0x27D4EB2F), (0x165667B1, 0xD3A2646D))
 
