@@ -185,3 +185,39 @@ def test_entry_ids_are_name_based_uuids_of_the_path():
     namespace = uuid.UUID("9f6e0d1c-6a53-4c51-8d0e-6b3f3c6f1a10")
     for path in ("articles/a/2021/07/01/120000-abc.md", "lists/甲.md", "feeds/all.xml"):
         assert _id(path) == f"urn:uuid:{uuid.uuid5(namespace, path)}"
+
+
+def test_a_pass_renders_its_new_entries_where_it_writes_them(tmp_path, feed_server, monkeypatch):
+    """The feeds of a pass's new articles are made without reading those files back: their
+    entries were rendered, and cached, by the process that wrote them (a worker, with two)."""
+    from newsmirror.publish.site import Pages
+
+    root = _mirror(tmp_path, feed_server, workers=2)
+    read_back: list[str] = []
+    original_read, original_write_feeds = Path.read_text, Pages.write_feeds
+    inside = []
+
+    def counting_read(self, *args, **kwargs):
+        if inside and "articles" in self.parts:
+            read_back.append(self.name)
+        return original_read(self, *args, **kwargs)
+
+    def watched_write_feeds(self, *args, **kwargs):
+        inside.append(True)
+        try:
+            return original_write_feeds(self, *args, **kwargs)
+        finally:
+            inside.pop()
+
+    monkeypatch.setattr(Path, "read_text", counting_read)
+    monkeypatch.setattr(Pages, "write_feeds", watched_write_feeds)
+    assert main(["-C", str(root), "run", "--no-commit"]) == 0
+    assert read_back == [], read_back
+    written = {p.name: p.read_bytes() for p in (root / "feeds").iterdir()}
+    assert len(feedparser.parse(written["a.xml"]).entries) == 3
+    # The same bytes as entries rendered afresh from the files.
+    with SqliteStore(root / ".newsmirror" / "index.sqlite") as store:
+        store.keep_feed_entries([])
+    shutil.rmtree(root / "feeds")
+    assert main(["-C", str(root), "build"]) == 0
+    assert {p.name: p.read_bytes() for p in (root / "feeds").iterdir()} == written

@@ -4,6 +4,7 @@ elsewhere: the store's rebuild and recovery in `store`, pages in `publish`, git 
 
 from __future__ import annotations
 
+import functools
 import os
 import sqlite3
 from contextlib import AbstractContextManager
@@ -121,8 +122,9 @@ class Mirror:
         """The archive files the store is derived from, with their history (git, if any)."""
         return Archive(self.root, self._folder_site, git.history_of(self.root), self.site_of)
 
-    @property
+    @functools.cached_property
     def pages(self) -> Pages:
+        """The derived pages (one for the mirror: where it is published is asked once)."""
         return Pages(self.root, self.config, self.writer, self._public_url)
 
     def _public_url(self) -> str:

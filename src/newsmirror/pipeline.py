@@ -598,31 +598,38 @@ def _archive_new(
     owed += [item for path, c in placed if (item := owe(path, c))]
     updates = tracker.updates + tracker.written(placed, variants)
     index.add_pending(archived)  # journal first: a crash after this leaves nothing unknown
-    for path, candidate in placed:
-        mirror.writer.write(path, article_format.render(candidate.article))
+    texts = [(path, article_format.render(candidate.article)) for path, candidate in placed]
+    for path, text in texts:
+        mirror.writer.write(path, text)
+    mirror.pages.remember_feed_entries(index, site, texts)  # (here: in the worker, at hand)
     return archived, notes, owed, updates, tracker.seen
 
 
 def _record_stories(index: Store, outcome: SourceOutcome, now_ms: int) -> None:
     """What a feed reading learned of stories, into the index (part of the pass's one
     transaction). A feed read in full marks when, for the next reading's dropped stories."""
-    for update in outcome.updates:
-        _record_update(index, update, outcome.slug)
+    _record_updates(index, outcome.updates, outcome.slug)
     index.mark_seen(outcome.seen_again, now_ms)
     if outcome.ok and outcome.seen and not outcome.unchanged:
         index.set_meta(f"seen:{outcome.slug}", str(now_ms))
 
 
 def _record_update(index: Store, update: StoryUpdate, site: str) -> None:
-    if update.article is not None:
-        index.add_articles([update.article])
-    index.put_states([update.state])
-    if update.version is not None:
-        index.add_version(update.version)
-    if update.change is not None:
-        index.add_change(update.change)
-    for kind, value in update.aliases:
-        index.add_alias(site, kind, value, update.state.path)
+    _record_updates(index, [update], site)
+
+
+def _record_updates(index: Store, updates: Sequence[StoryUpdate], site: str) -> None:
+    """Updates into the index, the rows of each kind in one statement (a cold pass has
+    10,000 story states)."""
+    index.add_articles(u.article for u in updates if u.article is not None)
+    index.put_states(u.state for u in updates)
+    for update in updates:
+        if update.version is not None:
+            index.add_version(update.version)
+        if update.change is not None:
+            index.add_change(update.change)
+        for kind, value in update.aliases:
+            index.add_alias(site, kind, value, update.state.path)
 
 
 def _owe_pages(index: Store, config: Config, updates: Sequence[StoryUpdate]) -> None:

@@ -119,13 +119,13 @@ _MEDIA = re.compile(r"<(?:img|video|audio|iframe|embed|object|picture)\b", re.IG
 
 
 def _fullness(body: str) -> tuple[int, bool]:
-    text = html.unescape(_TAG.sub(" ", body)) if "<" in body or "&" in body else body
-    return len("".join(text.split())), _MEDIA.search(body) is not None
+    return visible_chars(body), _MEDIA.search(body) is not None
 
 
 def visible_chars(body: str) -> int:
     """How much text a reader sees in an HTML body (characters other than white space)."""
-    return _fullness(body)[0]
+    text = html.unescape(_TAG.sub(" ", body)) if "<" in body or "&" in body else body
+    return len("".join(text.split()))
 
 
 def _has_body(entry: FeedEntry) -> bool:

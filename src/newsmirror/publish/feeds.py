@@ -15,9 +15,9 @@ import hashlib
 import html
 import json
 import re
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from urllib.parse import quote
 
 from newsmirror.clean.resolve import absolutize
@@ -50,7 +50,9 @@ def _public(path: str, public_url: str) -> str:
 
 
 def _time(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # (whole seconds by floor division, as datetime gives them, also before 1970; `time`'s
+    # struct is several times cheaper than a datetime for 30,000 dates in a cold pass)
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ms // 1000))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -90,13 +92,23 @@ def _content(item: FeedItem, public_url: str) -> str:
 
 def feed_entry(item: FeedItem, public_url: str, stamp: str = "") -> RenderedEntry:
     """One article rendered for both feeds (for a cache, `stamp` names what it came from)."""
+    shown = _Shown(_title(item), _time(item.article.published_ms), _content(item, public_url))
     return RenderedEntry(
         item.path,
         stamp,
         item.article.published_ms,
-        _atom_entry(item, public_url),
-        json.dumps(_json_item(item, public_url), ensure_ascii=False),
+        _atom_entry(item, public_url, shown),
+        json.dumps(_json_item(item, public_url, shown), ensure_ascii=False),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _Shown:
+    """What both renderings of an entry show, made once."""
+
+    title: str
+    time: str
+    content: str
 
 
 def render_atom(
@@ -136,15 +148,15 @@ def atom_feed(
     return "\n".join(lines) + "\n"
 
 
-def _atom_entry(item: FeedItem, public_url: str) -> str:
+def _atom_entry(item: FeedItem, public_url: str, shown: _Shown) -> str:
     article = item.article
     mirrored = _public(item.path, public_url)
     lines = [
         "  <entry>",
         f"    <id>{escape(_id(item.path))}</id>",
-        f"    <title>{escape(_NOT_XML.sub('', _title(item)))}</title>",
-        f"    <updated>{_time(article.published_ms)}</updated>",
-        f"    <published>{_time(article.published_ms)}</published>",
+        f"    <title>{escape(_NOT_XML.sub('', shown.title))}</title>",
+        f"    <updated>{shown.time}</updated>",
+        f"    <published>{shown.time}</published>",
         f"    <category term={quoteattr(item.site.slug)} label={quoteattr(item.site.name)}/>",
     ]
     if mirrored:
@@ -153,7 +165,7 @@ def _atom_entry(item: FeedItem, public_url: str) -> str:
         rel = "related" if mirrored else "alternate"
         lines.append(f"    <link rel={quoteattr(rel)} href={quoteattr(article.url)}/>")
     lines += [
-        f'    <content type="html">{escape(_content(item, public_url))}</content>',
+        f'    <content type="html">{escape(shown.content)}</content>',
         "  </entry>",
     ]
     return "\n".join(lines)
@@ -176,13 +188,13 @@ def json_feed(
     return head + ', "items": [\n' + ",\n".join(e.json for e in entries) + "\n]}\n"
 
 
-def _json_item(item: FeedItem, public_url: str) -> dict[str, object]:
+def _json_item(item: FeedItem, public_url: str, shown: _Shown) -> dict[str, object]:
     article = item.article
     entry: dict[str, object] = {
         "id": _id(item.path),
-        "title": _title(item),
-        "content_html": _content(item, public_url),
-        "date_published": _time(article.published_ms),
+        "title": shown.title,
+        "content_html": shown.content,
+        "date_published": shown.time,
         "tags": [item.site.name],
     }
     mirrored = _public(item.path, public_url)

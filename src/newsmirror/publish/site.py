@@ -7,7 +7,7 @@ file; status.md only when a source's health changes (or other pages do), not for
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from newsmirror.config import Config, Site
@@ -160,6 +160,28 @@ class Pages:
             with store.transaction():
                 store.put_feed_entries(fresh)
         return found
+
+    def remember_feed_entries(
+        self, store: Store, site: Site, written: Sequence[tuple[str, str]]
+    ) -> None:
+        """Render the feed entries of article files just written (path, text), while their
+        text is at hand and in the process that wrote them, into the store's cache, where
+        `write_feeds` finds them: otherwise it would read every new file back, parse and
+        render it, in one process, at the end of the pass. Only as many as a feed holds."""
+        newest = sorted(
+            ((path, article_format.parse(text)) for path, text in written),
+            key=lambda pair: (pair[1].published_ms, pair[0]),
+            reverse=True,
+        )[: self.config.feed_size]
+        entries = []
+        for path, article in newest:
+            stamp = self._stamp(path, site)
+            if stamp:  # (the mark of a new article is none: "|" and nothing)
+                item = FeedItem(path, site, article)
+                entries.append(feed_entry(item, self.public_url, f"{stamp}|"))
+        if entries:
+            with store.transaction():
+                store.put_feed_entries(entries)
 
     def _stamp(self, path: str, site: Site) -> str:
         """What an entry is rendered from: the file's state, where the mirror is published
