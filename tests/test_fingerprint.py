@@ -127,6 +127,22 @@ def test_features_agree_with_the_separate_measures():
         )
 
 
+def test_features_of_real_stories_are_those_of_the_whole_text():
+    """`features` converts only the lead, and nothing when nothing in it would change: on real
+    stories and their Traditional copies it gives what converting the whole text gives."""
+    to_traditional = opencc.OpenCC("s2t").convert
+    for title, body in _real_stories()[:40]:
+        text = fingerprint.story_text(body)
+        assert fingerprint.features(title, body)[0] == fingerprint.simhash(text)
+        assert not fingerprint.features(title, body)[2]
+        copy = f"<p>{to_traditional(text)}</p>"
+        found, _, traditional = fingerprint.features(to_traditional(title), copy)
+        assert traditional
+        assert fingerprint.distance(found, fingerprint.simhash(to_traditional(text))) <= 1
+    assert fingerprint._convertible().search("这是简体中文。English too.") is None
+    assert fingerprint._convertible().search("這是") and fingerprint._convertible().search("𠀾")
+
+
 def test_a_text_too_short_has_no_fingerprint():
     assert fingerprint.simhash("") == fingerprint.simhash("。，") == 0
     assert fingerprint.simhash("三个字") != 0

@@ -114,13 +114,34 @@ def folded(text: str) -> str:
 _HAN_RUN = re.compile("[\u4e00-\u9fff]+")
 
 
+# Where OpenCC's Traditional forms are: CJK Extension A and the unified ideographs, and the
+# compatibility ideographs (the supplementary planes' are told by range alone, below).
+_CJK_BLOCKS = ((0x3400, 0xA000), (0xF900, 0xFB00))
+_SUPPLEMENTARY_CJK = "\U00020000-\U0003ffff"
+
+
+@lru_cache(maxsize=1)
+def _changed_chars() -> tuple[str, ...]:
+    """The characters of `_CJK_BLOCKS` that OpenCC, given each alone, writes otherwise in
+    Simplified (asked once, in one call)."""
+    chars = [chr(code) for start, end in _CJK_BLOCKS for code in range(start, end)]
+    simplified = _simplified()("\n".join(chars)).split("\n")
+    if len(simplified) != len(chars):  # (not expected: then every such character counts)
+        return tuple(chars)
+    return tuple(c for c, s in zip(chars, simplified, strict=True) if c != s)
+
+
 @lru_cache(maxsize=1)
 def _traditional_forms() -> re.Pattern[str]:
-    """The CJK characters that OpenCC writes otherwise in Simplified (built once, ~30 ms)."""
-    chars = [chr(code) for code in range(0x4E00, 0xA000)]
-    simplified = _simplified()("\n".join(chars)).split("\n")
-    changed = [c for c, s in zip(chars, simplified, strict=False) if c != s]
-    return re.compile("[" + "".join(changed) + "]")
+    """The CJK characters that OpenCC writes otherwise in Simplified."""
+    return re.compile("[" + "".join(c for c in _changed_chars() if "\u4e00" <= c <= "\u9fff") + "]")
+
+
+@lru_cache(maxsize=1)
+def _convertible() -> re.Pattern[str]:
+    """Any character OpenCC would change: a text without one is its own Simplified form
+    (but for a phrase of unchanged characters that converts as a whole, which is rare)."""
+    return re.compile("[" + "".join(_changed_chars()) + _SUPPLEMENTARY_CJK + "]")
 
 
 def is_traditional(text: str, simplified: str | None = None) -> bool:
@@ -209,7 +230,9 @@ def features(title: str, body: str) -> tuple[int, int, bool]:
     # Only the lead is converted (OpenCC costs in proportion to the text), a little beyond
     # what `_folded_lead` reads, so that a phrase across its end converts as in the whole text.
     lead = title + "\n" + story[: _LEAD_CHARS + 16]
-    simplified = _simplified()(lead)  # (once, for both the fingerprint and the script)
+    # Once, for both the fingerprint and the script; and not at all for a text with nothing
+    # to convert (most are Simplified already): a search is several times cheaper.
+    simplified = _simplified()(lead) if _convertible().search(lead) else lead
     simplified_story = simplified.rpartition("\n")[2]  # (story_text leaves no line break)
     return (
         simhash_of_folded(_folded_lead(simplified_story)),
