@@ -102,8 +102,9 @@ class Pages:
 
     def write_feeds(self, store: Store, slugs: set[str]) -> list[str]:
         """feeds/<slug>.xml and .json of these sites and feeds/all.*, when their content
-        changed; the paths written. Only entries not rendered in an earlier pass (or whose
-        file changed since) are read and rendered; the others come from the store."""
+        changed; the paths written. Only entries not rendered before (by an earlier pass, or
+        by `remember_feed_entries` as their files were written) or whose file changed since
+        are read and rendered; the others come from the store."""
         if not slugs:
             return []
         size = self.config.feed_size
