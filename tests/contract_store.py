@@ -322,13 +322,14 @@ def counts_follow_articles_replaced_moved_and_removed(make: Factory) -> None:
 @case
 def rendered_entries_are_cached_replaced_and_pruned(make: Factory) -> None:
     one, two = (
-        RenderedEntry(f"articles/a/{n}.md", "s1", n, f"<entry>{n}</entry>", "{}") for n in (1, 2)
+        RenderedEntry(f"articles/a/{n}.md", "s1", n, f"<entry>{n}</entry>".encode(), b"{}")
+        for n in (1, 2)
     )
     with make() as store:
         assert store.feed_entries([one.path]) == {}
         store.put_feed_entries([one, two])
         assert store.feed_entries([one.path, "articles/a/9.md"]) == {one.path: one}
-        newer = replace(one, stamp="s2", atom="<entry>新</entry>")
+        newer = replace(one, stamp="s2", atom="<entry>新</entry>".encode())
         store.put_feed_entries([newer])
         assert store.feed_entries([one.path, two.path]) == {one.path: newer, two.path: two}
         many = [f"articles/a/{n}.md" for n in range(1200)]  # more than one query's worth

@@ -221,3 +221,28 @@ def test_a_pass_renders_its_new_entries_where_it_writes_them(tmp_path, feed_serv
     shutil.rmtree(root / "feeds")
     assert main(["-C", str(root), "build"]) == 0
     assert {p.name: p.read_bytes() for p in (root / "feeds").iterdir()} == written
+
+
+def test_an_index_with_text_feed_entries_is_migrated_and_gives_the_same_feeds(
+    tmp_path, feed_server
+):
+    """Schema 7 keeps rendered entries as bytes; a schema-6 cache of text is dropped and the
+    feeds come out the same."""
+    import sqlite3
+
+    root = _mirror(tmp_path, feed_server)
+    assert main(["-C", str(root), "run", "--no-commit"]) == 0
+    written = {p.name: p.read_bytes() for p in (root / "feeds").iterdir()}
+    index = root / ".newsmirror" / "index.sqlite"
+    db = sqlite3.connect(index)
+    assert {row[0] for row in db.execute("SELECT typeof(atom) FROM feed_entries")} == {"blob"}
+    db.execute("UPDATE feed_entries SET atom=CAST(atom AS TEXT), json=CAST(json AS TEXT)")
+    db.execute("PRAGMA user_version=6")
+    db.commit()
+    db.close()
+    shutil.rmtree(root / "feeds")
+    assert main(["-C", str(root), "build"]) == 0
+    assert {p.name: p.read_bytes() for p in (root / "feeds").iterdir()} == written
+    with SqliteStore(index) as store:
+        types = {row[0] for row in store.db.execute("SELECT typeof(json) FROM feed_entries")}
+    assert types == {"blob"}

@@ -290,14 +290,16 @@ class ListEntry:
 @dataclass(frozen=True, slots=True)
 class RenderedEntry:
     """One article as the feeds out carry it, rendered once: its Atom `<entry>` and its JSON
-    Feed item. `stamp` names what it was rendered from (the file's state, where the mirror is
-    published, the site), so that a cached entry is used only while that still holds."""
+    Feed item, in UTF-8 as the feed files hold them (a cold pass's feeds are 140 MB: kept as
+    bytes, they are neither decoded from the store nor encoded again for the files). `stamp`
+    names what it was rendered from (the file's state, where the mirror is published, the
+    site), so that a cached entry is used only while that still holds."""
 
     path: str
     stamp: str
     published_ms: int
-    atom: str
-    json: str
+    atom: bytes
+    json: bytes
 
 
 @dataclass(frozen=True, slots=True)

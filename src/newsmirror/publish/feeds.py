@@ -97,8 +97,8 @@ def feed_entry(item: FeedItem, public_url: str, stamp: str = "") -> RenderedEntr
         item.path,
         stamp,
         item.article.published_ms,
-        _atom_entry(item, public_url, shown),
-        json.dumps(_json_item(item, public_url, shown), ensure_ascii=False),
+        _atom_entry(item, public_url, shown).encode("utf-8"),
+        json.dumps(_json_item(item, public_url, shown), ensure_ascii=False).encode("utf-8"),
     )
 
 
@@ -113,21 +113,22 @@ class _Shown:
 
 def render_atom(
     key: str, title: str, items: Sequence[FeedItem], public_url: str, home: str = ""
-) -> str:
+) -> bytes:
     entries = [feed_entry(item, public_url) for item in items]
     return atom_feed(key, title, entries, public_url, home)
 
 
 def render_json(
     key: str, title: str, items: Sequence[FeedItem], public_url: str, home: str = ""
-) -> str:
+) -> bytes:
     entries = [feed_entry(item, public_url) for item in items]
     return json_feed(key, title, entries, public_url, home)
 
 
 def atom_feed(
     key: str, title: str, entries: Sequence[RenderedEntry], public_url: str, home: str = ""
-) -> str:
+) -> bytes:
+    """The Atom feed of these entries, in UTF-8."""
     xml_path, _ = feed_paths(key)
     updated = _time(max((e.published_ms for e in entries), default=0))
     lines = [
@@ -143,9 +144,8 @@ def atom_feed(
         lines.append(f'  <link rel="self" href={quoteattr(_public(xml_path, public_url))}/>')
     if home:
         lines.append(f'  <link rel="alternate" href={quoteattr(home)}/>')
-    lines += [entry.atom for entry in entries]
-    lines.append("</feed>")
-    return "\n".join(lines) + "\n"
+    head = ("\n".join(lines) + "\n").encode("utf-8")
+    return head + b"".join(entry.atom + b"\n" for entry in entries) + b"</feed>\n"
 
 
 def _atom_entry(item: FeedItem, public_url: str, shown: _Shown) -> str:
@@ -173,7 +173,8 @@ def _atom_entry(item: FeedItem, public_url: str, shown: _Shown) -> str:
 
 def json_feed(
     key: str, title: str, entries: Sequence[RenderedEntry], public_url: str, home: str = ""
-) -> str:
+) -> bytes:
+    """The JSON Feed of these entries, in UTF-8."""
     _, json_path = feed_paths(key)
     feed: dict[str, object] = {"version": "https://jsonfeed.org/version/1.1", "title": title}
     if home:
@@ -182,10 +183,10 @@ def json_feed(
         feed["feed_url"] = _public(json_path, public_url)
     # One item per line: readable and diffable, each item dumped once (by json's C encoder:
     # an indented dump runs the pure-Python one, several times slower on full texts).
-    head = json.dumps(feed, ensure_ascii=False)[:-1]
+    head = json.dumps(feed, ensure_ascii=False)[:-1].encode("utf-8")
     if not entries:
-        return head + ', "items": []}\n'
-    return head + ', "items": [\n' + ",\n".join(e.json for e in entries) + "\n]}\n"
+        return head + b', "items": []}\n'
+    return head + b', "items": [\n' + b",\n".join(e.json for e in entries) + b"\n]}\n"
 
 
 def _json_item(item: FeedItem, public_url: str, shown: _Shown) -> dict[str, object]:

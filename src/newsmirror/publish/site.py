@@ -199,9 +199,13 @@ class Pages:
         public = self.public_url
         home = public + list_path_for(key, self.config) if public and key != ALL else public
         written = []
-        if self.writer.write_if_changed(xml_path, atom_feed(key, title, entries, public, home)):
+        atom, js = (
+            atom_feed(key, title, entries, public, home),
+            json_feed(key, title, entries, public, home),
+        )
+        if self.writer.write_bytes_if_changed(xml_path, atom):
             written.append(xml_path)
-        if self.writer.write_if_changed(json_path, json_feed(key, title, entries, public, home)):
+        if self.writer.write_bytes_if_changed(json_path, js):
             written.append(json_path)
         return written
 

@@ -63,6 +63,18 @@ class AtomicWriter:
         self.write(relpath, text)
         return True
 
+    def write_bytes_if_changed(self, relpath: str, data: bytes) -> bool:
+        """Write unless the file already holds exactly `data`; True when written."""
+        self.asked.add(relpath)
+        try:
+            with open(os.path.join(self.root, relpath), "rb") as handle:
+                if handle.read() == data:
+                    return False
+        except FileNotFoundError:
+            pass
+        self.write_bytes(relpath, data)
+        return True
+
 
 def remove_temp_files(folder: Path) -> int:
     """Remove what a killed run left half-written in a temp folder; how many files."""

@@ -35,7 +35,7 @@ from newsmirror.store.base import FETCH_HISTORY
 from newsmirror.store.derived import open_derived
 from newsmirror.store.layout import rank_of
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 _CHUNK = 500  # keys per IN (...) query, well under SQLite's variable limit
 
 _SCHEMA = """
@@ -179,8 +179,8 @@ CREATE TABLE IF NOT EXISTS feed_entries (
     path TEXT PRIMARY KEY,
     stamp TEXT NOT NULL,
     published_ms INTEGER NOT NULL,
-    atom TEXT NOT NULL,
-    json TEXT NOT NULL
+    atom BLOB NOT NULL,
+    json BLOB NOT NULL
 );
 """
 
@@ -908,7 +908,13 @@ def _to_v6(db: sqlite3.Connection) -> None:
         db.execute("UPDATE story_state SET fingerprint = NULL WHERE fingerprint IS NOT NULL")
 
 
-MIGRATIONS = {2: _to_v2, 3: _to_v3, 4: _to_v4, 5: _to_v5, 6: _to_v6}
+def _to_v7(db: sqlite3.Connection) -> None:
+    """Version 7: rendered feed entries are kept as UTF-8 bytes (BLOB); the cache of text ones
+    is dropped (made again the next time a feed is written)."""
+    db.execute("DROP TABLE IF EXISTS feed_entries")
+
+
+MIGRATIONS = {2: _to_v2, 3: _to_v3, 4: _to_v4, 5: _to_v5, 6: _to_v6, 7: _to_v7}
 
 
 def _migrate(db: sqlite3.Connection) -> None:
