@@ -293,7 +293,7 @@ def _recheck(mirror: Mirror, store: Store, notes: list[str], observer: Observer)
             files.sync_filesystem(mirror.root)
         with store.transaction():
             for update in updates:
-                _record_update(store, update, update.change.site if update.change else "")
+                _record_updates(store, [update], update.change.site if update.change else "")
             _owe_pages(store, mirror.config, [u for found in by_site.values() for u in found])
             store.add_todo("commit", logged)
     except Exception as exc:
@@ -612,10 +612,6 @@ def _record_stories(index: Store, outcome: SourceOutcome, now_ms: int) -> None:
     index.mark_seen(outcome.seen_again, now_ms)
     if outcome.ok and outcome.seen and not outcome.unchanged:
         index.set_meta(f"seen:{outcome.slug}", str(now_ms))
-
-
-def _record_update(index: Store, update: StoryUpdate, site: str) -> None:
-    _record_updates(index, [update], site)
 
 
 def _record_updates(index: Store, updates: Sequence[StoryUpdate], site: str) -> None:

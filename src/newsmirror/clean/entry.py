@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import html
 import re
 from functools import lru_cache
 
 from newsmirror.clean.blocks import as_html_block
+from newsmirror.clean.fingerprint import visible_text
 from newsmirror.clean.limits import limit_body
 from newsmirror.clean.resolve import absolutize
 from newsmirror.clean.sanitize import sanitize
@@ -114,7 +114,6 @@ def _holds_more(later: str, earlier: str, margin: float) -> bool:
     return _fullness(later)[0] > text * margin
 
 
-_TAG = re.compile(r"<[^>]*>")
 _MEDIA = re.compile(r"<(?:img|video|audio|iframe|embed|object|picture)\b", re.IGNORECASE)
 
 
@@ -124,8 +123,8 @@ def _fullness(body: str) -> tuple[int, bool]:
 
 def visible_chars(body: str) -> int:
     """How much text a reader sees in an HTML body (characters other than white space)."""
-    text = html.unescape(_TAG.sub(" ", body)) if "<" in body or "&" in body else body
-    return len("".join(text.split()))
+    text = visible_text(body)
+    return len(text) - text.count(" ")  # (visible_text leaves single spaces only)
 
 
 def _has_body(entry: FeedEntry) -> bool:

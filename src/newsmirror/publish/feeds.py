@@ -90,6 +90,15 @@ def _content(item: FeedItem, public_url: str) -> str:
     return body
 
 
+@dataclass(frozen=True, slots=True)
+class _Shown:
+    """What both renderings of an entry show, made once."""
+
+    title: str
+    time: str
+    content: str
+
+
 def feed_entry(item: FeedItem, public_url: str, stamp: str = "") -> RenderedEntry:
     """One article rendered for both feeds (for a cache, `stamp` names what it came from)."""
     shown = _Shown(_title(item), _time(item.article.published_ms), _content(item, public_url))
@@ -100,15 +109,6 @@ def feed_entry(item: FeedItem, public_url: str, stamp: str = "") -> RenderedEntr
         _atom_entry(item, public_url, shown).encode("utf-8"),
         json.dumps(_json_item(item, public_url, shown), ensure_ascii=False).encode("utf-8"),
     )
-
-
-@dataclass(frozen=True, slots=True)
-class _Shown:
-    """What both renderings of an entry show, made once."""
-
-    title: str
-    time: str
-    content: str
 
 
 def render_atom(

@@ -199,12 +199,10 @@ class Pages:
         public = self.public_url
         home = public + list_path_for(key, self.config) if public and key != ALL else public
         written = []
-        atom, js = (
-            atom_feed(key, title, entries, public, home),
-            json_feed(key, title, entries, public, home),
-        )
+        atom = atom_feed(key, title, entries, public, home)
         if self.writer.write_bytes_if_changed(xml_path, atom):
             written.append(xml_path)
+        js = json_feed(key, title, entries, public, home)
         if self.writer.write_bytes_if_changed(json_path, js):
             written.append(json_path)
         return written

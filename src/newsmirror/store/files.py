@@ -52,16 +52,8 @@ class AtomicWriter:
         self.written += 1
 
     def write_if_changed(self, relpath: str, text: str) -> bool:
-        """Write unless the file already holds exactly `text`; True when written."""
-        self.asked.add(relpath)
-        try:
-            with open(os.path.join(self.root, relpath), encoding="utf-8", newline="") as handle:
-                if handle.read() == text:
-                    return False
-        except (FileNotFoundError, UnicodeDecodeError):
-            pass
-        self.write(relpath, text)
-        return True
+        """Write unless the file already holds exactly `text` (in UTF-8); True when written."""
+        return self.write_bytes_if_changed(relpath, text.encode("utf-8"))
 
     def write_bytes_if_changed(self, relpath: str, data: bytes) -> bool:
         """Write unless the file already holds exactly `data`; True when written."""
