@@ -150,3 +150,35 @@ def test_a_damaged_search_index_is_started_afresh(tmp_path):
         assert index.count() == 0
         index.put(DOCS[:1])
         assert [h.path for h in index.search(Query("美国")).hits] == ["a/1.md"]
+
+
+def test_pages_of_many_hits_list_every_hit_once_in_order(tmp_path):
+    """Title matches, then body matches, newest first, read in batches that grow: every page
+    is the next slice of the one order, ghosts of re-indexed docs skipped."""
+    docs = [
+        SearchDoc(f"a/{n}.md", "a", 1_000 + n, f"美国 {n}" if n % 3 == 0 else f"新闻 {n}", "美国。")
+        for n in range(90)
+    ]
+    with SqliteSearch(tmp_path / "search.sqlite") as index:
+        index.put(docs)
+        index.put(docs[::7])  # indexed again: their old rows are ghosts
+        titles = [f"a/{n}.md" for n in range(89, -1, -1) if n % 3 == 0]
+        bodies = [f"a/{n}.md" for n in range(89, -1, -1) if n % 3]
+        seen = []
+        for offset in range(0, 91, 7):
+            seen += [h.path for h in index.search(Query("美国", limit=7, offset=offset)).hits]
+        assert seen == titles + bodies
+        assert not index.search(Query("美国", limit=7, offset=83)).more  # (90 hits)
+        assert index.search(Query("美国", limit=7, offset=82)).more
+
+
+def test_a_search_index_of_an_older_layout_is_made_afresh(tmp_path):
+    path = tmp_path / "search.sqlite"
+    with SqliteSearch(path) as index:
+        index.put(DOCS)
+        index.db.execute("DROP TABLE titles")  # as the first layout had it
+        index.db.execute("PRAGMA user_version = 0")
+    with SqliteSearch(path) as index:
+        assert index.count() == 0  # (so the next search builds it from the archive)
+        index.put(DOCS)
+        assert [h.path for h in index.search(Query("美国")).hits] == ["b/4.md", "a/1.md", "a/2.md"]

@@ -24,8 +24,12 @@ _SERIALS = 1024  # rowids per millisecond of publication time
 # Texts arrive as tokens already (`search.text`: lower case, space-separated, CJK in pairs), so
 # FTS5's plainest tokenizer, which splits at ASCII space and keeps every other byte, suffices;
 # it is a fifth faster than unicode61.
+# `titles` repeats the titles alone: the first half of a search (title matches first) then reads
+# postings of titles only, not of every body that has the words too (for a rare phrase, the whole
+# doclist of each of its pairs).
 _SCHEMA = """
 CREATE VIRTUAL TABLE IF NOT EXISTS docs USING fts5(site, title, body, content='', tokenize='ascii');
+CREATE VIRTUAL TABLE IF NOT EXISTS titles USING fts5(site, title, content='', tokenize='ascii');
 CREATE TABLE IF NOT EXISTS meta (
     rowid INTEGER PRIMARY KEY,
     path TEXT NOT NULL,
@@ -53,11 +57,23 @@ def tokenized(doc: SearchDoc) -> Tokenized:
     return Tokenized(replace(doc, text=""), indexed(doc.title), indexed(doc.text))
 
 
+_VERSION = 2  # of the tables above (an index of another version is made afresh)
+
+
 def _prepare(db: sqlite3.Connection) -> None:
+    (version,) = db.execute("PRAGMA user_version").fetchone()
+    if version != _VERSION:
+        db.executescript(
+            "DROP TABLE IF EXISTS docs; DROP TABLE IF EXISTS titles; DROP TABLE IF EXISTS meta;"
+        )
+        db.execute(f"PRAGMA user_version = {_VERSION}")
     db.executescript(_SCHEMA)
     # Merge segments in bigger steps: a first build of a big archive inserts a fifth faster
     # (measured), and queries stay far under their goal.
     db.execute("INSERT INTO docs(docs, rank) VALUES('crisismerge', 64)")
+    # Keep up to 64 MiB of new postings in memory before writing them out: a transaction of a
+    # first build (`sync.build`) then makes one segment, not one per megabyte.
+    db.execute("INSERT INTO docs(docs, rank) VALUES('hashsize', 67108864)")
 
 
 def site_token(slug: str) -> str:
@@ -118,6 +134,10 @@ class SqliteSearch:
                 ((rowid, site_token(r.doc.site), r.title, r.body) for rowid, r in batch),
             )
             self.db.executemany(
+                "INSERT INTO titles (rowid, site, title) VALUES (?, ?, ?)",
+                ((rowid, site_token(r.doc.site), r.title) for rowid, r in batch),
+            )
+            self.db.executemany(
                 "INSERT INTO meta VALUES (?, ?, ?, ?, ?, ?, ?, 1)",
                 (
                     (rowid, d.path, d.site, d.published_ms, d.title, d.mark, d.stamp)
@@ -134,6 +154,10 @@ class SqliteSearch:
         self.db.execute(
             "INSERT INTO docs (rowid, site, title, body) VALUES (?, ?, ?, ?)",
             (rowid, site_token(doc.site), row.title, row.body),
+        )
+        self.db.execute(
+            "INSERT INTO titles (rowid, site, title) VALUES (?, ?, ?)",
+            (rowid, site_token(doc.site), row.title),
         )
         self.db.execute(
             "INSERT INTO meta VALUES (?, ?, ?, ?, ?, ?, ?, 1)",
@@ -169,10 +193,13 @@ class SqliteSearch:
     def optimize(self) -> None:
         """Merge the index into one segment (after a build: queries read one list per token)."""
         self.db.execute("INSERT INTO docs(docs) VALUES('optimize')")
+        self.db.execute("INSERT INTO titles(titles) VALUES('optimize')")
         self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def clear(self) -> None:
-        self.db.executescript("DROP TABLE IF EXISTS docs; DROP TABLE IF EXISTS meta;")
+        self.db.executescript(
+            "DROP TABLE IF EXISTS docs; DROP TABLE IF EXISTS titles; DROP TABLE IF EXISTS meta;"
+        )
         _prepare(self.db)
 
     # --- reading ---------------------------------------------------------------------
@@ -197,9 +224,9 @@ class SqliteSearch:
         wanted = query.offset + query.limit + 1
         hits: list[Hit] = []
         seen: set[int] = set()
-        for in_title, columns in ((True, "{title}"), (False, "{title body}")):
-            expression = f"{site}{columns} : ({parsed.expression})"
-            for rowid, hit in self._matches(expression, low, high, in_title):
+        for table, in_title in (("titles", True), ("docs", False)):
+            expression = f"{site}{{title{'' if in_title else ' body'}}} : ({parsed.expression})"
+            for rowid, hit in self._matches(table, expression, low, high, in_title, wanted):
                 if rowid not in seen:
                     seen.add(rowid)
                     hits.append(hit)
@@ -211,20 +238,22 @@ class SqliteSearch:
         return Results(tuple(page), parsed.terms, len(hits) > query.offset + query.limit)
 
     def _matches(
-        self, expression: str, low: int, high: int, in_title: bool
+        self, table: str, expression: str, low: int, high: int, in_title: bool, wanted: int
     ) -> Iterator[tuple[int, Hit]]:
-        """Live docs matching, newest first (the FTS rowid order, read a batch at a time)."""
-        top = high
+        """Live docs matching, newest first (the FTS rowid order), read a batch at a time: the
+        first as big as the page wanted (a bigger one would read postings past the page), the
+        next ones twice as big (ghosts and docs already found are skipped)."""
+        top, size = high, wanted
         while True:
             rows = self.db.execute(
                 "SELECT m.rowid, m.path, m.site, m.published_ms, m.title, m.mark"
-                " FROM docs JOIN meta m ON m.rowid = docs.rowid"
-                " WHERE docs MATCH ? AND docs.rowid >= ? AND docs.rowid < ? AND m.live = 1"
-                " ORDER BY docs.rowid DESC LIMIT 200",
-                (expression, low, top),
+                f" FROM {table} JOIN meta m ON m.rowid = {table}.rowid"
+                f" WHERE {table} MATCH ? AND {table}.rowid >= ? AND {table}.rowid < ?"
+                f" AND m.live = 1 ORDER BY {table}.rowid DESC LIMIT ?",
+                (expression, low, top, size),
             ).fetchall()
             for rowid, path, site, published_ms, title, mark in rows:
                 yield rowid, Hit(path, site, published_ms, title, mark, in_title)
-            if len(rows) < 200:
+            if len(rows) < size:
                 return
-            top = rows[-1][0]
+            top, size = rows[-1][0], min(2 * size, 1000)

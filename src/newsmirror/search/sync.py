@@ -26,6 +26,7 @@ T = TypeVar("T")
 SEARCH_TODO = "search"
 SEARCH_NAME = "search.sqlite"
 _BATCH = 500
+_INSERT_ROWS = 5000  # rows a first build inserts in one transaction
 
 
 def mark_of(known: KnownArticle) -> str:
@@ -99,25 +100,32 @@ def build(
 ) -> int:
     """Index every batch into an empty index, `work` (reading, tokenizing) done in other
     processes while this one inserts: two cores build about twice as fast. At most a few
-    batches wait at once, so memory stays small however big the archive."""
+    batches wait at once, so memory stays small however big the archive. Results are inserted
+    `_INSERT_ROWS` at a time: FTS5 writes a segment per transaction, and fewer, bigger segments
+    leave it less merging to do (a first build inserts about twice as fast as by 500)."""
     done = 0
     workers = max(1, min(2, os.cpu_count() or 1))
+    pending: list[Tokenized] = []
+
+    def take(rows: list[Tokenized], last: bool = False) -> None:
+        nonlocal done
+        pending.extend(rows)
+        if pending and (last or len(pending) >= _INSERT_ROWS):
+            index.put_new(pending)
+            done += len(pending)
+            pending.clear()
+            progress(done, total)
+
     with ProcessPoolExecutor(max_workers=workers) as pool:
         waiting: deque = deque()
         for batch in batches:
             waiting.append(pool.submit(work, batch))
             if len(waiting) > 2 * workers:
-                done += _insert(index, waiting.popleft().result())
-                progress(done, total)
+                take(waiting.popleft().result())
         while waiting:
-            done += _insert(index, waiting.popleft().result())
-            progress(done, total)
+            take(waiting.popleft().result())
+    take([], last=True)
     return done
-
-
-def _insert(index: SqliteSearch, rows: list[Tokenized]) -> int:
-    index.put_new(rows)
-    return len(rows)
 
 
 def _read_and_tokenize(root: str, found: Sequence[KnownArticle]) -> list[Tokenized]:
