@@ -22,7 +22,7 @@ help:
 $(BIN)/newsmirror: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev,site,browser]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,browser]"
 	@touch $@
 
 venv: $(BIN)/newsmirror

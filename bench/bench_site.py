@@ -1,7 +1,7 @@
 """The static site of a big mirror: `newsmirror site` over N synthetic articles (`filler.py`,
-realistic Chinese text), its time, the size of Pagefind's search index, and what a browser
+realistic Chinese text), its time, the size of its search index, and what a browser
 downloads for one query (measured in headless Chromium: every response the search page asks
-for, after the page itself).
+for, the page itself included, as sent and as gzip would send it) and how long it takes.
 
     python bench/bench_site.py [--articles 100000] [--tmp /dev/shm]
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import functools
+import gzip
 import random
 import shutil
 import subprocess
@@ -20,7 +21,7 @@ import threading
 import time
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, unquote, urlsplit
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -28,7 +29,7 @@ from history_gen import _WORDS  # noqa: E402
 from report import save_markdown  # noqa: E402
 
 THREE_YEARS_MS = 3 * 365 * 86_400_000
-QUERIES = ("美国", "香港", "经济增长", "臺灣")
+QUERIES = ("美国", "香港", "经济增长", "臺灣", '"政府官员表示"', "市场")
 
 
 def write_articles(root: Path, slugs: list[str], count: int, now_ms: int) -> None:
@@ -51,8 +52,10 @@ def write_articles(root: Path, slugs: list[str], count: int, now_ms: int) -> Non
         )
 
 
-def downloaded(site: Path, chromium: str) -> dict[str, tuple[int, float]]:
-    """Bytes a browser fetches for each query on the site's search page, beyond the page."""
+def downloaded(site: Path, chromium: str) -> dict[str, tuple[int, int, int, float]]:
+    """For each query on the site's search page: the bytes fetched (as sent, and gzipped as a
+    static host such as GitHub Pages sends them), the requests, and the seconds until its first
+    page of results was shown."""
     from playwright.sync_api import sync_playwright
 
     handler = functools.partial(SimpleHTTPRequestHandler, directory=str(site))
@@ -66,17 +69,20 @@ def downloaded(site: Path, chromium: str) -> dict[str, tuple[int, float]]:
             browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
             for query in QUERIES:
                 page = browser.new_page()  # a fresh cache for every query
-                sizes: list[int] = []
-                # (the length the server sent: no call back into the browser from an event)
-                page.on(
-                    "response",
-                    lambda r, sizes=sizes: sizes.append(int(r.headers.get("content-length", 0))),
-                )
+                fetched: list[str] = []
+                page.on("request", lambda r, fetched=fetched: fetched.append(r.url))
                 began = time.perf_counter()
                 page.goto(base + "search.html?q=" + quote(query))
-                page.wait_for_selector(".pagefind-ui__result-link", timeout=180_000)
+                status = page.locator("#search-status")
+                while status.inner_text() in ("", "正在搜索…"):
+                    page.wait_for_timeout(10)
+                took = time.perf_counter() - began
                 page.wait_for_load_state("networkidle")
-                found[query] = (sum(sizes), time.perf_counter() - began)
+                files = [site / unquote(urlsplit(url).path).lstrip("/") for url in fetched]
+                files = [f if f.suffix else f / "index.html" for f in files]
+                sent = sum(f.stat().st_size for f in files)
+                zipped = sum(len(gzip.compress(f.read_bytes(), 6)) for f in files)
+                found[query] = (sent, zipped, len(files), took)
                 page.close()
             browser.close()
     finally:
@@ -122,7 +128,7 @@ def main() -> None:
             capture_output=True,
         )
         again_s = time.perf_counter() - began
-        index = site / "pagefind"
+        index = site / "search"
         index_bytes = sum(f.stat().st_size for f in index.rglob("*") if f.is_file())
         files = sum(1 for f in index.rglob("*") if f.is_file())
         pages = sum(1 for _ in site.rglob("*.html"))
@@ -138,15 +144,15 @@ def main() -> None:
         "",
         "| measurement | result |",
         "|---|---|",
-        f"| `newsmirror site` from nothing ({pages:,} pages, Pagefind included)"
+        f"| `newsmirror site` from nothing ({pages:,} pages, search index included)"
         f" | {first_s:.0f} s |",
         f"| `newsmirror site` again, nothing changed | {again_s:.0f} s |",
-        f"| Pagefind index | {index_bytes / 2**20:,.1f} MiB in {files:,} files |",
+        f"| search index | {index_bytes / 2**20:,.1f} MiB in {files:,} files |",
         *(
-            f"| the query {q}: bytes downloaded (the search page, its scripts, the index chunks"
-            f" and first results) and time to the first results | {n / 1024:,.0f} KiB,"
-            f" {s:.1f} s |"
-            for q, (n, s) in fetched.items()
+            f"| the query {q}: downloaded (the page, its script, the index's files and the"
+            f" articles shown), as sent / gzipped; requests; time to the first results"
+            f" | {n / 1024:,.0f} KiB / {z / 1024:,.0f} KiB; {r}; {s:.2f} s |"
+            for q, (n, z, r, s) in fetched.items()
         ),
     ]
     text = "\n".join(lines)

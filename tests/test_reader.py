@@ -130,7 +130,7 @@ def test_the_static_site_has_every_page_with_relative_links(mirror, tmp_path):
     stamps = {p: p.stat().st_mtime_ns for p in site.rglob("*.html")}
     assert main(["-C", str(mirror), "site", str(site)]) == 0
     assert {p: p.stat().st_mtime_ns for p in site.rglob("*.html")} == stamps  # incremental
-    assert (site / "pagefind" / "pagefind-ui.js").is_file()
+    assert (site / "search.js").is_file() and (site / "search" / "index.json").is_file()
 
 
 def test_the_site_is_never_written_over_the_archive(mirror):
@@ -186,25 +186,36 @@ def test_a_browser_searches_the_reader_and_opens_an_article(reader, browser):
     _visit_article(page, "reader-article")
 
 
-def test_a_browser_searches_the_static_site_with_pagefind(mirror, tmp_path, browser):
+def test_a_browser_searches_the_static_site_and_opens_an_article(mirror, tmp_path, browser):
     site = tmp_path / "site"
     assert main(["-C", str(mirror), "site", str(site)]) == 0
     handler = functools.partial(SimpleHTTPRequestHandler, directory=str(site))
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_address[1]}/"
+    errors: list[str] = []
     try:
         page = browser.new_page()
+        page.on("pageerror", lambda error: errors.append(str(error)))
         page.goto(base + "search.html?q=" + quote("美国"))
-        page.wait_for_selector(".pagefind-ui__result-link", timeout=15_000)
+        page.wait_for_selector("#search-results li a", timeout=15_000)
+        assert "美国总统发表讲话" in page.inner_text("#search-results")
+        assert page.inner_text("#search-status") == "找到 1 条结果"
+        assert page.inner_text("#search-results mark") == "美国"
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "site-search.png"))
-        page.goto(base + "search.html?q=" + quote("台灣"))
-        page.wait_for_selector(".pagefind-ui__result-link", timeout=15_000)
-        assert "臺灣選舉結果" in page.inner_text(".pagefind-ui__results")
+        page.goto(base + "search.html?q=" + quote("台湾"))  # Simplified finds 臺灣
+        page.wait_for_selector("#search-results li a", timeout=15_000)
+        assert "臺灣選舉結果" in page.inner_text("#search-results")
+        page.goto(base + "search.html?q=" + quote("選舉"))  # Traditional, folded in the page
+        page.wait_for_selector("#search-results li a", timeout=15_000)
+        assert "臺灣選舉結果" in page.inner_text("#search-results")
+        page.goto(base + "search.html?q=" + quote("没有的词"))
+        page.wait_for_selector("#search-status:text('没有找到结果')", timeout=15_000)
         page.goto(base + "search.html?q=" + quote("美国"))
-        page.click(".pagefind-ui__result-link")
+        page.click("#search-results li a")
         _visit_article(page, "site-article")
     finally:
         server.shutdown()
         server.server_close()
+    assert errors == []

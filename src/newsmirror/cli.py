@@ -981,7 +981,9 @@ def cmd_site(root: Path, args: argparse.Namespace) -> int:
             )
     print(
         f"Wrote {plural(report.written, 'page')} of {report.pages} (the others were as they"
-        f" were) and {plural(report.assets, 'picture')} to {args.target}; {report.search}."
+        f" were) and {plural(report.assets, 'picture')} to {args.target}; search index of"
+        f" {plural(report.search.docs, 'article')} in search/ ({report.search.written} of"
+        f" {report.search.files} files written)."
     )
     return EXIT_OK
 

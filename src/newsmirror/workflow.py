@@ -120,9 +120,7 @@ _PAGES_PERMISSIONS = """permissions:
 """
 _PAGES_STEPS = """      # Publishes the static site (newsmirror site) to GitHub Pages.
       - name: Build the static site
-        run: |
-          python -m pip install "pagefind[extended]>=1.1,<2"
-          newsmirror site _site
+        run: newsmirror site _site
       - uses: actions/upload-pages-artifact@v3
         with:
           path: _site

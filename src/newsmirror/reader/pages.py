@@ -36,9 +36,10 @@ CONTENT_POLICY = (
     "default-src 'none'; img-src 'self' https: data:; style-src 'self' 'unsafe-inline';"
     " media-src 'self' https:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
-# The static site's search page runs Pagefind (its own script and WebAssembly, from the site).
+# The static site's search page runs the site's own search script, which reads the site's
+# search index; it shows the articles' text as text, never as HTML.
 SEARCH_POLICY = (
-    "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; connect-src 'self';"
+    "default-src 'none'; script-src 'self'; connect-src 'self';"
     " img-src 'self' https: data:; style-src 'self' 'unsafe-inline'; base-uri 'none'"
 )
 STYLE = """
@@ -49,14 +50,6 @@ header a{margin-right:1em}h1{font-size:1.5em;line-height:1.3}.meta{color:#666;fo
 mark{background:#ffe58a}.body{overflow-wrap:anywhere}
 """
 _TEMPLATES = Path(__file__).parent / "templates"
-# The static site's search page starts Pagefind's UI from a file (no inline script: the page's
-# policy allows scripts from the site only); ?q= in the address is searched at once.
-SEARCH_SCRIPT = """window.addEventListener("DOMContentLoaded", function () {
-  var ui = new PagefindUI({ element: "#search", showSubResults: false, showImages: false });
-  var q = new URLSearchParams(window.location.search).get("q");
-  if (q) { ui.triggerSearch(q); }
-});
-"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +79,7 @@ def link(target: str, page: str) -> str:
 
 class Reader:
     """Renders the pages of one mirror from its store and files. `static` pages (the site)
-    search with Pagefind on the page; the others ask the server (`search?q=`)."""
+    search with the site's own script on the page; the others ask the server (`search?q=`)."""
 
     def __init__(self, root: Path, config: Config, static: bool = False, public_url: str = ""):
         self.root = root
@@ -111,7 +104,6 @@ class Reader:
             search_href=up + search,
             search_action=up + search,
             meta_policy=policy if self.static else "",
-            searchable=name == "article",
             **values,
         )
         return Page(page, html, policy)

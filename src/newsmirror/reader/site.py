@@ -1,24 +1,24 @@
 """`newsmirror site DIR`: the reader's pages as a static HTML site for GitHub Pages or any
-static host, every link relative, with a client-side search index made by Pagefind (whose
-extended build segments Chinese), when it is installed (`pip install 'newsmirror[site]'`).
-A page is rewritten only when its HTML changed; the mirror's stored pictures are copied when
-they are new or changed.
+static host, every link relative, with a client-side search index (`search.static`: a query
+reads a few small files, in Simplified or Traditional). A page or index file is rewritten
+only when it changed; the mirror's stored pictures are copied when they are new or changed.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from newsmirror.config import Config
-from newsmirror.reader.pages import SEARCH_SCRIPT, Page, Reader
+from newsmirror.reader.pages import Page, Reader, article_page
+from newsmirror.records import KnownArticle
+from newsmirror.search import static
 from newsmirror.store.base import Store
 from newsmirror.store.files import AtomicWriter
+from newsmirror.store.layout import local_time
 
 _BATCH = 500
 
@@ -28,7 +28,7 @@ class SiteReport:
     pages: int
     written: int
     assets: int
-    search: str  # what became of the search index ("indexed …", or why not)
+    search: static.StaticReport
 
 
 def build_site(
@@ -55,7 +55,7 @@ def build_site(
     put(reader.changes(store))
     put(reader.static_search())
     pages += 1
-    written += writer.write_if_changed("search.js", SEARCH_SCRIPT)
+    written += writer.write_bytes_if_changed("search.js", static.SCRIPT.read_bytes())
     listed = store.sites_with_articles()
     for site in config.sites:
         if site.slug not in listed:
@@ -68,9 +68,38 @@ def build_site(
         for path in paths[start : start + _BATCH]:
             put(reader.article(store, path))
         progress(min(start + _BATCH, len(paths)), len(paths))
+    searched = _search_index(root, config, store, writer, paths, progress)
     shutil.rmtree(out / ".tmp", ignore_errors=True)
     assets = _copy_assets(root / "assets", out / "assets")
-    return SiteReport(pages, written, assets, _pagefind(out))
+    return SiteReport(pages, written, assets, searched)
+
+
+def _search_index(
+    root: Path,
+    config: Config,
+    store: Store,
+    writer: AtomicWriter,
+    paths: Sequence[str],
+    progress: Callable[[int, int], None],
+) -> static.StaticReport:
+    """The static search index of every article, oldest first."""
+    known: list[KnownArticle] = []
+    for start in range(0, len(paths), _BATCH):
+        known += store.known_paths(paths[start : start + _BATCH])
+    known.sort(key=lambda k: (k.article.published_ms, k.article.path))
+    names = {site.slug: site.name for site in config.sites}
+    offset = config.offset_minutes
+
+    def shown(k: KnownArticle) -> tuple[str, str, str]:
+        when = f"{local_time(k.article.published_ms, offset):%Y-%m-%d %H:%M}"
+        return article_page(k.article.path), names.get(k.article.site, k.article.site), when
+
+    def batches() -> Iterator[list[KnownArticle]]:
+        for start in range(0, len(known), _BATCH):
+            yield known[start : start + _BATCH]
+
+    docs = static.static_docs(root, batches(), shown)
+    return static.write_index(writer, docs, len(known), lambda done: progress(done, len(known)))
 
 
 def _copy_assets(source: Path, target: Path) -> int:
@@ -91,16 +120,3 @@ def _copy_assets(source: Path, target: Path) -> int:
             shutil.copy2(src, dst)
             copied += 1
     return copied
-
-
-def _pagefind(out: Path) -> str:
-    """Index the site with Pagefind (extended: Chinese word segmentation) into out/pagefind."""
-    try:
-        import pagefind  # noqa: F401 - only to know it is there
-    except ImportError:
-        return "no search index: Pagefind is not installed (pip install 'newsmirror[site]')"
-    command = [sys.executable, "-m", "pagefind", "--site", str(out), "--force-language", "zh"]
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        return f"no search index: Pagefind failed ({done.stderr.strip()[-300:]})"
-    return "search index by Pagefind in pagefind/"
