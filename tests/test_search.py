@@ -65,8 +65,13 @@ def _contract(make: Factory) -> None:
         assert paths("香港") == [] and index.count() == 3
         assert index.stamps() == {d.path: "" for d in DOCS if d.path != "a/2.md"}
         assert paths("没有这个词") == []
+        assert not index.needs_rebuild()
         index.clear()
-        assert index.count() == 0 and paths("美国") == []
+        assert index.count() == 0 and paths("美国") == [] and index.needs_rebuild()
+        index.put(DOCS[:1])
+        assert index.needs_rebuild()  # (until the build says it is done)
+        index.finish_build()
+        assert not index.needs_rebuild() and paths("美国") == ["a/1.md"]
     finally:
         index.close()
 
@@ -182,3 +187,29 @@ def test_a_search_index_of_an_older_layout_is_made_afresh(tmp_path):
         assert index.count() == 0  # (so the next search builds it from the archive)
         index.put(DOCS)
         assert [h.path for h in index.search(Query("美国")).hits] == ["b/4.md", "a/1.md", "a/2.md"]
+
+
+def test_a_build_cut_short_is_done_again_by_the_next_search(tmp_path, feed_server, monkeypatch):
+    """A first build interrupted (Ctrl-C in a big mirror's first `search`) leaves a part of
+    the archive indexed: the next search builds it whole, not only the pass's work."""
+    from newsmirror.mirror import Mirror
+    from newsmirror.search import sync
+
+    root = _mirror(tmp_path, feed_server)
+    mirror = Mirror.open(root)
+    monkeypatch.setattr(sync, "_INSERT_ROWS", 1)
+    monkeypatch.setattr(sync, "_BATCH", 1)
+
+    def interrupt(done: int, total: int) -> None:
+        raise KeyboardInterrupt
+
+    store, _ = mirror.fresh_index()
+    with store, mirror.open_search() as search, pytest.raises(KeyboardInterrupt):
+        sync.sync(mirror.root, store, search, interrupt)
+    with mirror.open_search() as search:
+        assert search.count() == 1  # (one of two, when it was cut short)
+    monkeypatch.undo()
+    assert main(["-C", str(root), "search", "白宫"]) == 0
+    assert main(["-C", str(root), "search", "香港"]) == 0
+    with mirror.open_search() as search:
+        assert search.count() == 2 and not search.needs_rebuild()

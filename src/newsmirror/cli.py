@@ -853,7 +853,7 @@ def open_search_index(mirror: Mirror, quiet: bool = False) -> SqliteSearch:
 
     index, _ = mirror.fresh_index()
     search = mirror.open_search()
-    first = search.count() == 0
+    first = search.count() == 0 or search.needs_rebuild()
     with index, progress_line("indexing for search", quiet or not first) as show:
         done = sync(mirror.root, index, search, show)
     if first and done and not quiet:

@@ -66,6 +66,13 @@ class SearchIndex(Protocol):
 
     def count(self) -> int: ...
 
-    def clear(self) -> None: ...
+    def clear(self) -> None:
+        """Empty the index for a build from the archive (`needs_rebuild` until it is done)."""
+
+    def finish_build(self) -> None:
+        """The build from the archive is done."""
+
+    def needs_rebuild(self) -> bool:
+        """The index should be built from the archive again (a build cut short, say)."""
 
     def close(self) -> None: ...

@@ -41,6 +41,7 @@ CREATE TABLE IF NOT EXISTS meta (
     live INTEGER NOT NULL
 );
 CREATE UNIQUE INDEX IF NOT EXISTS meta_live ON meta (path) WHERE live = 1;
+CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 
@@ -197,10 +198,16 @@ class SqliteSearch:
         self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def clear(self) -> None:
+        """Empty the index, for a build from the archive: until `finish_build`, it says it
+        needs one (a build cut short leaves a part of the archive in it)."""
         self.db.executescript(
             "DROP TABLE IF EXISTS docs; DROP TABLE IF EXISTS titles; DROP TABLE IF EXISTS meta;"
         )
         _prepare(self.db)
+        self.db.execute("INSERT OR REPLACE INTO state VALUES ('building', '1')")
+
+    def finish_build(self) -> None:
+        self.db.execute("DELETE FROM state WHERE key = 'building'")
 
     # --- reading ---------------------------------------------------------------------
 
@@ -211,6 +218,9 @@ class SqliteSearch:
         return self.db.execute("SELECT COUNT(*) FROM meta WHERE live = 1").fetchone()[0]
 
     def needs_rebuild(self) -> bool:
+        """A build was cut short, or ghosts are over a fifth of the index."""
+        if self.db.execute("SELECT 1 FROM state WHERE key = 'building'").fetchone():
+            return True
         live, every = self.db.execute("SELECT SUM(live), COUNT(*) FROM meta").fetchone()
         return bool(every) and (every - (live or 0)) > max(1000, (live or 0) // 5)
 

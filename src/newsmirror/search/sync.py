@@ -98,7 +98,7 @@ def build(
     total: int,
     progress: Callable[[int, int], None] = lambda done, total: None,
 ) -> int:
-    """Index every batch into an empty index, `work` (reading, tokenizing) done in other
+    """Index every batch into an index just cleared, `work` (reading, tokenizing) done in other
     processes while this one inserts: two cores build about twice as fast. At most a few
     batches wait at once, so memory stays small however big the archive. Results are inserted
     `_INSERT_ROWS` at a time: FTS5 writes a segment per transaction, and fewer, bigger segments
@@ -125,6 +125,7 @@ def build(
         while waiting:
             take(waiting.popleft().result())
     take([], last=True)
+    index.finish_build()
     return done
 
 
