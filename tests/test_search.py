@@ -4,6 +4,7 @@ command on a real mirror."""
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import pytest
 from conftest import rss, rss_item, write_config
 from newsmirror.cli import main
 from newsmirror.search.base import Query, SearchDoc, SearchIndex
-from newsmirror.search.sqlite import SqliteSearch
+from newsmirror.search.sqlite import ShardedSearch, SqliteSearch
 from newsmirror.search.text import parse_query, tokens
 
 DOCS = [
@@ -80,6 +81,11 @@ def test_the_sqlite_index_passes_the_contract(tmp_path):
     _contract(lambda: SqliteSearch(tmp_path / "search.sqlite"))
 
 
+@pytest.mark.parametrize("shards", [2, 3])
+def test_the_sharded_index_passes_the_contract(tmp_path, shards):
+    _contract(lambda: ShardedSearch(tmp_path / "search.sqlite", shards))
+
+
 def _mirror(tmp_path: Path, feed_server) -> Path:
     items = [
         rss_item(1, title="美国总统发表讲话", body="<p>拜登周一在白宫发表讲话。</p>"),
@@ -127,7 +133,7 @@ def test_each_pass_updates_the_index_once_it_exists(tmp_path, feed_server, capsy
         ),
     )
     assert main(["-C", str(root), "run", "--no-commit"]) == 0
-    with SqliteSearch(root / ".newsmirror" / "search.sqlite") as index:
+    with ShardedSearch(root / ".newsmirror" / "search.sqlite") as index:
         assert [h.title for h in index.search(Query("天气")).hits] == ["台湾新闻"]
         assert index.count() == 3
 
@@ -189,27 +195,61 @@ def test_a_search_index_of_an_older_layout_is_made_afresh(tmp_path):
         assert [h.path for h in index.search(Query("美国")).hits] == ["b/4.md", "a/1.md", "a/2.md"]
 
 
+def _fail_on_hong_kong(root: str, found):
+    """Reading a build's batch, as `sync._read_and_tokenize` does, but failing on one article
+    (at module level: a build's processes find it by name)."""
+    from newsmirror.search import sync
+
+    if any("香港" in k.article.title for k in found):
+        raise RuntimeError("cut short")
+    return sync.tokenized_batch(root, found)
+
+
 def test_a_build_cut_short_is_done_again_by_the_next_search(tmp_path, feed_server, monkeypatch):
-    """A first build interrupted (Ctrl-C in a big mirror's first `search`) leaves a part of
-    the archive indexed: the next search builds it whole, not only the pass's work."""
+    """A first build interrupted (Ctrl-C in a big mirror's first `search`, a failure) leaves a
+    part of the archive indexed: the next search builds it whole, not only the pass's work."""
     from newsmirror.mirror import Mirror
     from newsmirror.search import sync
 
     root = _mirror(tmp_path, feed_server)
     mirror = Mirror.open(root)
-    monkeypatch.setattr(sync, "_INSERT_ROWS", 1)
-    monkeypatch.setattr(sync, "_BATCH", 1)
-
-    def interrupt(done: int, total: int) -> None:
-        raise KeyboardInterrupt
-
+    monkeypatch.setattr(sync, "_BUILD_BATCH", 1)
+    monkeypatch.setattr(sync, "_read_and_tokenize", _fail_on_hong_kong)
     store, _ = mirror.fresh_index()
-    with store, mirror.open_search() as search, pytest.raises(KeyboardInterrupt):
-        sync.sync(mirror.root, store, search, interrupt)
+    with store, mirror.open_search() as search, pytest.raises(RuntimeError, match="cut short"):
+        sync.sync(mirror.root, store, search)
     with mirror.open_search() as search:
-        assert search.count() == 1  # (one of two, when it was cut short)
+        assert search.count() == 1 and search.needs_rebuild()  # (one of two)
     monkeypatch.undo()
     assert main(["-C", str(root), "search", "白宫"]) == 0
     assert main(["-C", str(root), "search", "香港"]) == 0
     with mirror.open_search() as search:
         assert search.count() == 2 and not search.needs_rebuild()
+
+
+def _slow_batch(root: str, found):
+    """A build's batch read slowly: while one process is at it, the other takes the next."""
+    import time
+
+    from newsmirror.search import sync
+
+    time.sleep(0.3)
+    return sync.tokenized_batch(root, found)
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="a build uses one process on one core")
+def test_a_first_build_writes_every_file_of_the_index(tmp_path, feed_server, monkeypatch):
+    """Two processes, a file each: both files hold articles, and searches see all of them."""
+    from newsmirror.mirror import Mirror
+    from newsmirror.search import sync
+
+    root = _mirror(tmp_path, feed_server)
+    mirror = Mirror.open(root)
+    monkeypatch.setattr(sync, "_BUILD_BATCH", 1)
+    monkeypatch.setattr(sync, "_read_and_tokenize", _slow_batch)
+    store, _ = mirror.fresh_index()
+    with store, mirror.open_search() as search:
+        assert sync.sync(mirror.root, store, search) == 2
+        assert [shard.count() for shard in search.shards] == [1, 1]
+        assert [h.title for h in search.search(Query("香港")).hits] == ["香港選舉"]
+        assert [h.title for h in search.search(Query("讲话")).hits] == ["美国总统发表讲话"]

@@ -28,7 +28,7 @@ if TYPE_CHECKING:  # the command modules are imported by the commands that need 
     from newsmirror.pipeline import PassReport
     from newsmirror.records import Article, KnownArticle, Version
     from newsmirror.search.base import Query, Results
-    from newsmirror.search.sqlite import SqliteSearch
+    from newsmirror.search.sqlite import ShardedSearch
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED, EXIT_STALE = 0, 1, 2, 3, 4
 EXIT_SOURCES_FAILED, EXIT_NOT_PUSHED, EXIT_INTERRUPTED = 5, 6, 130
@@ -845,7 +845,7 @@ def _day_ms(value: str | None, offset_minutes: int, flag: str) -> int | None:
     return int(datetime.datetime(day.year, day.month, day.day, tzinfo=zone).timestamp() * 1000)
 
 
-def open_search_index(mirror: Mirror, quiet: bool = False) -> SqliteSearch:
+def open_search_index(mirror: Mirror, quiet: bool = False) -> ShardedSearch:
     """The mirror's search index, built first (with progress) when it has none, and brought
     up to the archive."""
     from newsmirror.display import progress_line

@@ -15,7 +15,7 @@ from newsmirror.config import Config
 from newsmirror.errors import MirrorError
 from newsmirror.publish.site import Pages
 from newsmirror.repo import git, lock
-from newsmirror.search.sqlite import SqliteSearch
+from newsmirror.search.sqlite import ShardedSearch
 from newsmirror.search.sync import SEARCH_NAME
 from newsmirror.store import rebuild
 from newsmirror.store.files import AtomicWriter
@@ -104,9 +104,9 @@ class Mirror:
     def search_path(self) -> Path:
         return self.state_dir / SEARCH_NAME
 
-    def open_search(self) -> SqliteSearch:
+    def open_search(self) -> ShardedSearch:
         """The search index (derived, like the store; made empty when there is none)."""
-        return SqliteSearch(self.search_path)
+        return ShardedSearch(self.search_path)
 
     def open_index(self) -> SqliteStore:
         self._ensure_state_dir()

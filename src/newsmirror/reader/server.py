@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from newsmirror.config import Config
 from newsmirror.reader.pages import CONTENT_POLICY, Page, Reader
 from newsmirror.search.base import Query
-from newsmirror.search.sqlite import SqliteSearch
+from newsmirror.search.sqlite import ShardedSearch
 from newsmirror.search.sync import snippet
 from newsmirror.store.sqlite import SqliteStore
 
@@ -91,7 +91,7 @@ class _Handler(BaseHTTPRequestHandler):
             start = 0
         if not text:
             return reader.search("", None, [], 0, PAGE_SIZE)
-        with SqliteSearch(self.server.search_path) as search:
+        with ShardedSearch(self.server.search_path) as search:
             results = search.search(Query(text, limit=PAGE_SIZE, offset=start))
         root = self.server.root
         snippets = [snippet(root, hit.path, results.terms) for hit in results.hits]

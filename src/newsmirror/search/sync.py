@@ -5,6 +5,8 @@ Copies in another script are not indexed: their story is, and folding finds eith
 
 from __future__ import annotations
 
+import multiprocessing
+import multiprocessing.queues
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -17,16 +19,17 @@ from newsmirror.clean.fingerprint import paragraphs
 from newsmirror.errors import ArticleFormatError
 from newsmirror.records import KnownArticle
 from newsmirror.search.base import SearchDoc
-from newsmirror.search.sqlite import SqliteSearch, Tokenized, tokenized
+from newsmirror.search.sqlite import ShardedSearch, SqliteSearch, Tokenized, tokenized
 from newsmirror.search.text import fold
 from newsmirror.store import article as article_format
 from newsmirror.store.base import Store
 
 T = TypeVar("T")
+SearchFiles = SqliteSearch | ShardedSearch
 SEARCH_TODO = "search"
 SEARCH_NAME = "search.sqlite"
 _BATCH = 500
-_INSERT_ROWS = 5000  # rows a first build inserts in one transaction
+_BUILD_BATCH = 2500  # articles a first build reads and inserts in one transaction
 
 
 def mark_of(known: KnownArticle) -> str:
@@ -63,14 +66,15 @@ def docs_for(root: Path, found: Sequence[KnownArticle]) -> Iterator[SearchDoc]:
 def sync(
     root: Path,
     store: Store,
-    index: SqliteSearch,
+    index: SearchFiles,
     progress: Callable[[int, int], None] = lambda done, total: None,
 ) -> int:
     """Bring the index up to the store; the articles indexed."""
     if index.count() == 0 or index.needs_rebuild():
         index.clear()
         paths = sorted(store.all_paths())
-        batches = (store.known_paths(paths[i : i + _BATCH]) for i in range(0, len(paths), _BATCH))
+        step = _BUILD_BATCH
+        batches = (store.known_paths(paths[i : i + step]) for i in range(0, len(paths), step))
         done = build(index, batches, partial(_read_and_tokenize, str(root)), len(paths), progress)
         with store.transaction():
             store.clear_todo(SEARCH_TODO, store.todo(SEARCH_TODO))
@@ -92,45 +96,62 @@ def sync(
 
 
 def build(
-    index: SqliteSearch,
+    index: SearchFiles,
     batches: Iterable[Sequence[T]],
     work: Callable[[Sequence[T]], list[Tokenized]],
     total: int,
     progress: Callable[[int, int], None] = lambda done, total: None,
 ) -> int:
-    """Index every batch into an index just cleared, `work` (reading, tokenizing) done in other
-    processes while this one inserts: two cores build about twice as fast. At most a few
-    batches wait at once, so memory stays small however big the archive. Results are inserted
-    `_INSERT_ROWS` at a time: FTS5 writes a segment per transaction, and fewer, bigger segments
-    leave it less merging to do (a first build inserts about twice as fast as by 500)."""
+    """Index every batch into an index just cleared. Each of two other processes takes one of
+    the index's files, and reads, tokenizes (`work`) and inserts the batches it is given into
+    that file: FTS5's inserts are most of a build, and two files written at once build about
+    twice as fast as one process inserting what the others tokenized. A batch is one
+    transaction, and so one FTS5 segment: bigger batches leave FTS5 less merging to do. At most
+    a few batches wait at once, so memory stays small however big the archive."""
+    files = index.shard_paths
+    workers = max(1, min(len(files), os.cpu_count() or 1))
+    claims: multiprocessing.queues.Queue = multiprocessing.Queue()
+    for path in files[:workers]:
+        claims.put(str(path))
     done = 0
-    workers = max(1, min(2, os.cpu_count() or 1))
-    pending: list[Tokenized] = []
-
-    def take(rows: list[Tokenized], last: bool = False) -> None:
-        nonlocal done
-        pending.extend(rows)
-        if pending and (last or len(pending) >= _INSERT_ROWS):
-            index.put_new(pending)
-            done += len(pending)
-            pending.clear()
-            progress(done, total)
-
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    pool = ProcessPoolExecutor(workers, initializer=_claim_file, initargs=(claims,))
+    try:
         waiting: deque = deque()
         for batch in batches:
-            waiting.append(pool.submit(work, batch))
+            waiting.append(pool.submit(_index_into_claimed, work, batch))
             if len(waiting) > 2 * workers:
-                take(waiting.popleft().result())
+                done += waiting.popleft().result()
+                progress(done, total)
         while waiting:
-            take(waiting.popleft().result())
-    take([], last=True)
+            done += waiting.popleft().result()
+            progress(done, total)
+    except BaseException:
+        pool.shutdown(cancel_futures=True)
+        raise
+    pool.shutdown()
     index.finish_build()
     return done
 
 
-def _read_and_tokenize(root: str, found: Sequence[KnownArticle]) -> list[Tokenized]:
+_CLAIMED: list[SqliteSearch] = []  # (in a build's process: the file it writes)
+
+
+def _claim_file(claims: multiprocessing.queues.Queue) -> None:
+    _CLAIMED.append(SqliteSearch(Path(claims.get())))
+
+
+def _index_into_claimed(work: Callable[[Sequence[T]], list[Tokenized]], batch: Sequence[T]) -> int:
+    rows = work(batch)
+    _CLAIMED[-1].put_new(rows)
+    return len(rows)
+
+
+def tokenized_batch(root: str, found: Sequence[KnownArticle]) -> list[Tokenized]:
+    """A build's batch: the articles' files read and their texts tokenized."""
     return [tokenized(doc) for doc in docs_for(Path(root), found)]
+
+
+_read_and_tokenize = tokenized_batch  # (what a build runs; a test replaces it)
 
 
 def snippet(root: Path, path: str, terms: Sequence[str], width: int = 60) -> str:
